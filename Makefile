@@ -1,0 +1,42 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    install everything into .venv and start the app (shipped default weights)
+#   make test   install everything (Debian packages too, when missing) and run the whole test suite
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages: TeX Live + ghostscript for data rendering and the TeX preview; Qt's xcb
+# platform libraries for a real display; Xvfb/xdotool/xclip for the end-to-end run.
+DEBS := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended lmodern ghostscript \
+        libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
+        libxcb-shape0 fontconfig xvfb xdotool xclip
+
+.PHONY: run test lint bench system-deps
+
+run: $(STAMP)
+	$(BIN)/latexsnip
+
+test: system-deps $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check core training desktop_app tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/latency.py
+
+system-deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages (TeX tests will be skipped):$$missing"; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[app,train,dev]'
+	touch $(STAMP)

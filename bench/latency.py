@@ -1,0 +1,93 @@
+"""Recognition latency on this machine for a 320x64 formula image.
+
+Measures, over many runs: the encoder alone, and the whole `Recognizer.recognize` call
+(preprocess + encode + decode) greedy and beam-5, reporting p50/p95 in ms and the number of
+tokens decoded. Uses the shipped weights, or --weights; --random uses an untrained model of
+the default config forced to decode --tokens tokens (a fixed-length worst case).
+
+    python bench/latency.py [--weights P] [--runs 50] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from core.checkpoint import Checkpoint, clean_state_dict
+from core.model import Im2Latex, ModelConfig
+from core.paths import default_weights_path, examples_dir
+from core.preprocess import PreprocessConfig, preprocess
+from core.recognizer import Recognizer
+from core.vocab import Vocab
+
+
+def _pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
+
+
+def _time(fn, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        fn()
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000.0)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", type=Path, default=default_weights_path())
+    p.add_argument("--image", type=Path, help="formula image (default: the longest example)")
+    p.add_argument("--runs", type=int, default=50)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
+    p.add_argument("--random", action="store_true", help="untrained default-config model")
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.random or not args.weights.is_file():
+        vocab = Vocab.build(["a"] * 1)
+        vocab = Vocab(vocab.tokens + tuple(f"t{i}" for i in range(500)))
+        cfg = ModelConfig(vocab_size=len(vocab), max_len=50)
+        rec = Recognizer(Checkpoint(cfg, vocab, PreprocessConfig(), clean_state_dict(Im2Latex(cfg))), "cpu")
+        label = "untrained default config, 50 tokens forced (max_len=50)"
+    else:
+        rec = Recognizer.load(args.weights, "cpu")
+        label = str(args.weights)
+    if args.image:
+        image = Image.open(args.image)
+    else:
+        ex = sorted(examples_dir().glob("*.png"), key=lambda q: q.stat().st_size)
+        image = Image.open(ex[-1]) if ex else Image.new("L", (320, 64), 255)
+        if not ex:
+            from PIL import ImageDraw
+
+            ImageDraw.Draw(image).text((6, 20), "x^2 + y^2 = z^2 + \\alpha", fill=0)
+    x = preprocess(image, rec.preprocess_config)[None].contiguous(memory_format=torch.channels_last)
+    from core.device import autocast
+
+    def enc() -> None:
+        with torch.inference_mode(), autocast(rec.device, rec.dtype):
+            rec.model.encoder(x)
+
+    res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype)}
+    e = _time(enc, args.runs)
+    res["encoder_ms"] = {"p50": round(_pct(e, 0.5), 1), "p95": round(_pct(e, 0.95), 1)}
+    for beam in (1, 5):
+        pred = rec.recognize(image, beam=beam)
+        t = _time(lambda b=beam: rec.recognize(image, beam=b), args.runs)
+        res[f"beam{beam}_ms"] = {"p50": round(_pct(t, 0.5), 1), "p95": round(_pct(t, 0.95), 1),
+                                 "tokens": len(pred.tokens), "mean": round(statistics.mean(t), 1)}
+    print(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The checkpoint format: ONE .safetensors file = weights + JSON metadata.
+
+Metadata key ``latexsnip`` holds JSON: format version, model config, vocabulary, preprocessing
+config, training provenance and metrics. Loading never unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from core.errors import CheckpointError
+from core.model import Im2Latex, ModelConfig
+from core.preprocess import PreprocessConfig
+from core.vocab import Vocab
+
+FORMAT = "latexsnip-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    model_config: ModelConfig
+    vocab: Vocab
+    preprocess: PreprocessConfig
+    state_dict: dict[str, torch.Tensor]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    source: str = "<memory>"
+
+    def build_model(self) -> Im2Latex:
+        """The model with these weights; a key or shape mismatch raises CheckpointError."""
+        model = Im2Latex(self.model_config)
+        expected = model.state_dict()
+        for k, v in expected.items():
+            if k not in self.state_dict:
+                raise CheckpointError(f"{self.source}: weights do not match the model (missing tensor {k})")
+            got = tuple(self.state_dict[k].shape)
+            if got != tuple(v.shape):
+                raise CheckpointError(
+                    f"{self.source}: weights do not match the model ({k} has shape {got}, expected {tuple(v.shape)})"
+                )
+        extra = sorted(set(self.state_dict) - set(expected))
+        if extra:
+            raise CheckpointError(f"{self.source}: weights do not match the model (unexpected tensors {extra[:3]})")
+        model.load_state_dict(self.state_dict)
+        return model
+
+
+def clean_state_dict(model: torch.nn.Module, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+    """State dict without compile/DDP prefixes, contiguous, optionally cast (floats only)."""
+    out = {}
+    for k, v in model.state_dict().items():
+        k = k.replace("_orig_mod.", "").removeprefix("module.")
+        v = v.detach().cpu()
+        if dtype is not None and v.is_floating_point():
+            v = v.to(dtype)
+        out[k] = v.contiguous()
+    return out
+
+
+def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
+    """Atomic write: a crash leaves the old file or the new one, never half of one."""
+    path = Path(path)
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": ckpt.model_config.to_dict(),
+        "vocab": list(ckpt.vocab.tokens),
+        "preprocess": ckpt.preprocess.to_dict(),
+        "provenance": ckpt.provenance,
+        "metrics": ckpt.metrics,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(ckpt.state_dict, tmp, metadata={"latexsnip": json.dumps(meta)})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _dataclass_from(cls: type, data: Any, what: str, path: Path) -> Any:
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: metadata has no {what} section")
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise CheckpointError(f"{path}: unknown {what} fields {sorted(unknown)} (made by a newer latexsnip?)")
+    try:
+        return cls(**data)
+    except TypeError as e:
+        raise CheckpointError(f"{path}: bad {what} section: {e}") from None
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata alone (cheap: reads the header, not the weights)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: weights file not found")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise CheckpointError(f"{path}: file is empty or truncated (not a .safetensors file)")
+            n = int.from_bytes(head, "little")
+            if n <= 0 or n > 100_000_000:
+                raise CheckpointError(f"{path}: not a .safetensors file (bad header length)")
+            header = json.loads(fh.read(n))
+        raw = header.get("__metadata__", {}).get("latexsnip")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        raise CheckpointError(f"{path}: corrupt .safetensors header") from None
+    if raw is None:
+        raise CheckpointError(f"{path}: a .safetensors file, but not a latexsnip checkpoint (no metadata)")
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        raise CheckpointError(f"{path}: corrupt latexsnip metadata") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a latexsnip checkpoint")
+    if meta.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint format version {meta.get('version')} is not supported (expected {VERSION})")
+    return meta
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read and validate; any problem raises CheckpointError naming the file and the fault."""
+    path = Path(path)
+    meta = read_metadata(path)
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: cannot read the weights ({e}); the file is truncated or corrupt") from None
+    try:
+        vocab = Vocab(tuple(meta["vocab"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: bad vocabulary in metadata ({e})") from None
+    cfg = _dataclass_from(ModelConfig, meta.get("model"), "model", path)
+    if cfg.vocab_size != len(vocab):
+        raise CheckpointError(f"{path}: model expects {cfg.vocab_size} tokens but the vocabulary has {len(vocab)}")
+    pre = _dataclass_from(PreprocessConfig, meta.get("preprocess"), "preprocess", path)
+    return Checkpoint(cfg, vocab, pre, state, meta.get("provenance", {}), meta.get("metrics", {}), str(path))

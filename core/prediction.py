@@ -1,0 +1,34 @@
+"""What one recognition returns."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One recognised formula.
+
+    ``attention`` has shape (T, Hf, Wf): for output token t, the weights over the encoder's
+    feature grid; the grid covers ``model_input`` (H, W, values 0..1, ink dark on white) evenly,
+    so cell (i, j) spans rows i*H/Hf..(i+1)*H/Hf and columns j*W/Wf..(j+1)*W/Wf.
+    """
+
+    latex: str
+    tokens: list[str]
+    token_probs: list[float]
+    score: float  # length-normalised log-probability of the sequence (<= 0)
+    ms: float = 0.0  # wall time of the whole recognise call
+    attention: np.ndarray | None = field(default=None, repr=False)  # (T, Hf, Wf)
+    model_input: np.ndarray | None = field(default=None, repr=False)  # (H, W) float32
+
+    @property
+    def confidence(self) -> float:
+        """exp(score): geometric-mean token probability, in 0..1."""
+        return math.exp(self.score)
+
+    def to_json(self) -> dict[str, object]:
+        return {"latex": self.latex, "score": round(self.score, 4), "ms": round(self.ms, 1)}

@@ -1,0 +1,165 @@
+"""The ONE preprocessing function, shared by training and inference.
+
+Any image of a formula (PIL or numpy; RGB, RGBA, grayscale, 16-bit, dark background, any zoom)
+-> a (1, H, W) float tensor, ink = 1 on background = 0, in the geometry the model was trained on:
+contrast-normalised, cropped to ink, rescaled so that glyphs have the height they have in
+im2latex renderings, and placed left-aligned, vertically centred on an H x W canvas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+from scipy import ndimage
+
+from core.errors import ImageError
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    height: int = 64
+    width: int = 320
+    pad: int = 4  # free pixels kept around the formula on the canvas
+    glyph_height: float = 8.5  # median glyph height (px) of genuine im2latex images (measured on the sample)
+    keep_scale_within: float = 1.3  # rescale only when the estimate is off by more than this factor
+    min_side: int = 4  # smaller inputs are rejected
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:
+    """(H, W) float32 in 0..1, ink dark on a light background, whatever the input's mode."""
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim == 3 and arr.shape[2] in (2, 4):  # with alpha: composite on the background
+            alpha = arr[..., -1:].astype(np.float32) / float(np.iinfo(arr.dtype).max if arr.dtype.kind in "ui" else 1.0)
+            color = arr[..., :-1]
+            image = _array_to_image(color)
+            gray = _pil_gray(image)
+            return _composite(gray, alpha[..., 0])
+        return _normalise_polarity(_pil_gray(_array_to_image(arr)))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        gray = _pil_gray(Image.fromarray((rgba[..., :3] * 255).astype(np.uint8), "RGB"))
+        return _composite(gray, rgba[..., 3])
+    return _normalise_polarity(_pil_gray(image))
+
+
+def _array_to_image(arr: np.ndarray) -> Image.Image:
+    if arr.dtype == np.uint8:
+        return Image.fromarray(arr.squeeze() if arr.ndim == 3 and arr.shape[2] == 1 else arr)
+    a = arr.astype(np.float32)
+    if arr.dtype.kind in "ui":
+        a /= float(np.iinfo(arr.dtype).max)
+    elif a.max(initial=0.0) > 1.0:
+        a /= 255.0
+    a = np.clip(a, 0.0, 1.0)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    return Image.fromarray((a * 255.0 + 0.5).astype(np.uint8))
+
+
+def _pil_gray(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if a.max(initial=0.0) > 255 else 255.0
+        return np.clip(a / top, 0.0, 1.0)
+    if image.mode == "F":
+        a = np.asarray(image, dtype=np.float32)
+        return np.clip(a / (255.0 if a.max(initial=0.0) > 1.0 else 1.0), 0.0, 1.0)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Transparent pixels become background: ink is whatever differs from it where opaque."""
+    opaque = alpha > 0.5
+    if not opaque.any():
+        return np.ones_like(gray)
+    # Ink is light on a transparent page (dark-theme export) when opaque pixels are mostly light.
+    ink_light = float(np.median(gray[opaque])) > 0.5
+    ink = (1.0 - gray) if not ink_light else gray
+    return 1.0 - ink * alpha
+
+
+def _normalise_polarity(gray: np.ndarray) -> np.ndarray:
+    """Dark mode (light ink on dark background) -> dark ink on light background."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return 1.0 - gray if float(np.median(border)) < 0.5 else gray
+
+
+def _stretch(gray: np.ndarray) -> np.ndarray:
+    """Background -> 1, darkest ink -> 0 (coloured text on a tinted page becomes black on white)."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    bg = float(np.median(border))
+    ink = float(gray.min())
+    if bg - ink < 0.15:  # no contrast: blank
+        return np.ones_like(gray)
+    return np.clip((gray - ink) / (bg - ink), 0.0, 1.0)
+
+
+def glyph_height(ink: np.ndarray) -> float | None:
+    """Typical character height in px: a high percentile of upright connected components."""
+    labels, n = ndimage.label(ink)
+    if n == 0:
+        return None
+    heights = []
+    for sl in ndimage.find_objects(labels):
+        h = sl[0].stop - sl[0].start
+        w = sl[1].stop - sl[1].start
+        if h >= 2 and h * 3 >= w:  # skip bars, fraction lines, dots
+            heights.append(h)
+    if not heights:
+        return None
+    return float(np.percentile(heights, 60))
+
+
+def preprocess(image: Image.Image | np.ndarray, cfg: PreprocessConfig = PreprocessConfig()) -> torch.Tensor:
+    """(1, H, W) float32 tensor, ink 1 on background 0; raises ImageError for unusable input."""
+    canvas = preprocess_array(image, cfg)
+    return torch.from_numpy(canvas).unsqueeze(0)
+
+
+def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Same as ``preprocess`` but returns an (H, W) float32 numpy array."""
+    if isinstance(image, Image.Image):
+        w, h = image.size
+    else:
+        h, w = image.shape[:2]
+    if min(w, h) < cfg.min_side:
+        raise ImageError(f"The image is {w}x{h} px: too small to hold a formula (select a larger area).")
+    gray = _stretch(to_gray(image))
+    mask = gray < 0.5
+    if not mask.any():
+        raise ImageError("The image is blank: no formula found (select an area with visible text).")
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, gray.shape[0])
+    left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, gray.shape[1])
+    crop = gray[top:bottom, left:right]
+    cmask = mask[top:bottom, left:right]
+    if cmask.size > 400:
+        midtones = float(((crop > 0.2) & (crop < 0.8)).mean())
+        if cmask.mean() > 0.6 or midtones > 0.4:
+            raise ImageError("The selection looks like a picture or a filled area, not a formula.")
+
+    scale = 1.0
+    gh = glyph_height(cmask)
+    if gh is not None:
+        s = cfg.glyph_height / gh
+        if max(s, 1.0 / s) > cfg.keep_scale_within:
+            scale = s
+    ch, cw = crop.shape
+    room_h, room_w = cfg.height - 2 * cfg.pad, cfg.width - 2 * cfg.pad
+    scale = min(scale, room_h / ch, room_w / cw)
+    nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
+    if (nh, nw) != (ch, cw):
+        pil = Image.fromarray((crop * 255.0 + 0.5).astype(np.uint8))
+        crop = np.asarray(pil.resize((nw, nh), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC), dtype=np.float32) / 255.0
+    canvas = np.zeros((cfg.height, cfg.width), dtype=np.float32)
+    y0 = (cfg.height - nh) // 2
+    canvas[y0 : y0 + nh, cfg.pad : cfg.pad + nw] = 1.0 - np.clip(crop, 0.0, 1.0)
+    return canvas

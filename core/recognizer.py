@@ -1,0 +1,80 @@
+"""The public API: ``Recognizer.load(path).recognize(image) -> Prediction``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from core.checkpoint import Checkpoint, load_checkpoint
+from core.decode import Decoded, beam_search, greedy
+from core.device import autocast, autocast_dtype, pick_device
+from core.errors import ImageError
+from core.prediction import Prediction
+from core.preprocess import preprocess
+
+ImageLike = Image.Image | np.ndarray | str | Path
+
+
+def open_image(image: ImageLike) -> Image.Image | np.ndarray:
+    if isinstance(image, (str, Path)):
+        try:
+            with Image.open(image) as im:
+                im.load()
+                return im
+        except FileNotFoundError:
+            raise ImageError(f"{image}: no such file") from None
+        except (UnidentifiedImageError, OSError) as e:
+            raise ImageError(f"{image}: not a readable image ({e})") from None
+    return image
+
+
+class Recognizer:
+    def __init__(self, ckpt: Checkpoint, device: str = "auto") -> None:
+        self.device = pick_device(device)
+        self.checkpoint = ckpt
+        self.vocab = ckpt.vocab
+        self.preprocess_config = ckpt.preprocess
+        model = ckpt.build_model().eval()
+        self.model = model.to(self.device)
+        self.dtype = autocast_dtype(self.device)
+        if self.device.type == "cpu":
+            self.model = self.model.to(memory_format=torch.channels_last)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> Recognizer:
+        return cls(load_checkpoint(path), device)
+
+    def recognize(self, image: ImageLike, beam: int = 1) -> Prediction:
+        return self.recognize_batch([image], beam=beam)[0]
+
+    def recognize_batch(self, images: Sequence[ImageLike], beam: int = 1) -> list[Prediction]:
+        """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate)."""
+        t0 = time.perf_counter()
+        arrays = [preprocess(open_image(im), self.preprocess_config) for im in images]
+        batch = torch.stack(arrays).to(self.device)  # (B, 1, H, W)
+        if self.device.type == "cpu":
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), autocast(self.device, self.dtype):
+            feats, (hf, wf) = self.model.encoder(batch)  # (B, L, D)
+            decoded = beam_search(self.model, feats, beam) if beam > 1 else greedy(self.model, feats)
+        ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
+        return [self._prediction(d, a, hf, wf, ms) for d, a in zip(decoded, arrays, strict=True)]
+
+    def _prediction(self, d: Decoded, model_input: torch.Tensor, hf: int, wf: int, ms: float) -> Prediction:
+        tokens = self.vocab.decode(d.ids)
+        attention = d.alphas.float().numpy().reshape(-1, hf, wf) if d.alphas.numel() else np.zeros((0, hf, wf), np.float32)
+        keep = [i for i, t in enumerate(d.ids) if t >= 4]
+        return Prediction(
+            latex=" ".join(tokens),
+            tokens=tokens,
+            token_probs=[d.probs[i] for i in keep],
+            score=d.score,
+            ms=ms,
+            attention=attention[keep] if len(keep) != len(d.ids) else attention,
+            model_input=model_input[0].numpy(),
+        )

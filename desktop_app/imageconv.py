@@ -1,0 +1,46 @@
+"""QImage <-> numpy conversions (GUI-thread helpers; no torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+
+def qimage_to_rgb(img: QImage) -> np.ndarray:
+    """(H, W, 3) uint8 copy of a QImage."""
+    rgb = img.convertToFormat(QImage.Format.Format_RGB888)
+    w, h, bpl = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
+    return buf[:, : w * 3].reshape(h, w, 3).copy()
+
+
+def rgb_to_qimage(arr: np.ndarray) -> QImage:
+    """QImage (owning its data) from (H, W), (H, W, 3) or (H, W, 4) uint8 / float 0..1 arrays."""
+    a = np.asarray(arr)
+    if a.dtype != np.uint8:
+        a = np.clip(a * (255.0 if a.max(initial=0) <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    a = np.ascontiguousarray(a)
+    h, w = a.shape[:2]
+    if a.ndim == 2:
+        img = QImage(a.data, w, h, w, QImage.Format.Format_Grayscale8)
+    elif a.shape[2] == 3:
+        img = QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    else:
+        img = QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
+    return img.copy()
+
+
+def is_blank(img: QImage, tolerance: int = 6) -> bool:
+    """True for a null image or one of (almost) a single colour: all black counts as a failed grab."""
+    if img.isNull() or img.width() == 0 or img.height() == 0:
+        return True
+    small = img.scaled(128, 128) if img.width() * img.height() > 128 * 128 * 4 else img
+    a = qimage_to_rgb(small).astype(np.int16)
+    return int(a.max()) - int(a.min()) <= tolerance
+
+
+def is_all_black(img: QImage) -> bool:
+    if img.isNull():
+        return True
+    small = img.scaled(128, 128) if img.width() * img.height() > 128 * 128 * 4 else img
+    return int(qimage_to_rgb(small).max()) <= 4

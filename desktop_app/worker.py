@@ -1,0 +1,192 @@
+"""Recogniser worker: a QObject living in its own QThread.
+
+The GUI thread never imports torch: ``core.recognizer`` is imported inside ``_load`` which
+runs in the worker thread. Jobs are coalesced: if several snips arrive while one is being
+recognised, only the newest waits (older pending ones are dropped with ``superseded``).
+Shutdown is cooperative (``stop`` then ``QThread.quit``/``wait``), never ``terminate``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+# status values
+LOADING, READY, ERROR, NO_WEIGHTS, BUSY = "loading", "ready", "error", "no-weights", "busy"
+
+Loader = Callable[[Path, str], Any]  # (weights path, device) -> object with .recognize(image, beam)
+
+
+def default_loader(path: Path, device: str) -> Any:
+    """Runs in the worker thread: the only place the app imports torch (via core.recognizer)."""
+    from core.recognizer import Recognizer
+
+    return Recognizer.load(path, device=device)
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: int
+    image: Any  # numpy (H, W, 3) uint8
+    beam: int
+
+
+def _user_message(exc: BaseException) -> str:
+    from core.errors import LatexSnipError  # no torch: plain exception classes
+
+    if isinstance(exc, LatexSnipError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "Out of memory while recognising; try a smaller snip or device 'cpu'."
+    if isinstance(exc, ImportError):
+        return f"The recogniser is not installed correctly: {exc}"
+    return f"Unexpected {type(exc).__name__}: {exc}"
+
+
+class RecognizerWorker(QObject):
+    """Lives in the worker thread. Talk to it only through signals (see WorkerController)."""
+
+    status = Signal(str, str)  # state, human message
+    result = Signal(int, object)  # job id, Prediction
+    failed = Signal(int, str)  # job id, message
+
+    def __init__(self, loader: Loader | None = None) -> None:
+        super().__init__()
+        self._loader = loader or default_loader
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._pending: Job | None = None
+        self._stopping = False
+        self.model_path: Path | None = None
+
+    # called from the GUI thread (thread-safe: only touches the locked mailbox)
+    def post(self, job: Job) -> int | None:
+        """Put a job in the one-slot mailbox; returns the id of a job it replaced, if any."""
+        with self._lock:
+            old = self._pending.job_id if self._pending else None
+            self._pending = job
+            return old
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._pending = None
+
+    @Slot(str, str)
+    def load(self, path: str, device: str) -> None:
+        p = Path(path)
+        self._model = None
+        self.model_path = p
+        if not p.exists() and getattr(self._loader, "needs_file", True):
+            self.status.emit(
+                NO_WEIGHTS,
+                f"No model weights at {p}. Train or download weights and put them there, or "
+                "pick a weights file in Settings.",
+            )
+            return
+        self.status.emit(LOADING, f"Loading model {p.name} ...")
+        t0 = time.perf_counter()
+        try:
+            model = self._loader(p, device)
+        except Exception as exc:
+            log.warning("model load failed: %s", exc)
+            log.debug("%s", traceback.format_exc())
+            self.status.emit(ERROR, f"Could not load {p.name}: {_user_message(exc)}")
+            return
+        self._model = model
+        what = getattr(model, "description", None) or p.name
+        self.status.emit(READY, f"Model ready ({what}, loaded in {time.perf_counter() - t0:.1f} s)")
+
+    @Slot()
+    def process(self) -> None:
+        """Take the newest pending job (if any) and recognise it."""
+        with self._lock:
+            job, self._pending = self._pending, None
+            stopping = self._stopping
+        if job is None or stopping:
+            return
+        if self._model is None:
+            self.failed.emit(
+                job.job_id, "The model is not loaded yet (see the status in the tray menu)."
+            )
+            return
+        try:
+            pred = self._model.recognize(job.image, beam=job.beam)
+        except Exception as exc:
+            log.info("recognition failed: %s", exc)
+            log.debug("%s", traceback.format_exc())
+            self.failed.emit(job.job_id, _user_message(exc))
+            return
+        with self._lock:
+            if self._stopping:
+                return
+        self.result.emit(job.job_id, pred)
+
+
+class WorkerController(QObject):
+    """GUI-side owner of the worker thread."""
+
+    status = Signal(str, str)
+    result = Signal(int, object)
+    failed = Signal(int, str)
+
+    _load_requested = Signal(str, str)
+    _process_requested = Signal()
+
+    def __init__(self, loader: Loader | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("latexsnip-recognizer")
+        self.worker = RecognizerWorker(loader)
+        self.worker.moveToThread(self.worker_thread)
+        self._load_requested.connect(self.worker.load)
+        self._process_requested.connect(self.worker.process)
+        self.worker.status.connect(self._on_status)
+        self.worker.result.connect(self._on_result)
+        self.worker.failed.connect(self.failed)
+        self._next_id = 0
+        self.state = LOADING
+        self.message = "Starting ..."
+        self.latest_job: int | None = None
+        self.worker_thread.start()
+
+    def load(self, path: Path | str, device: str = "auto") -> None:
+        self._load_requested.emit(str(path), device)
+
+    def submit(self, image: Any, beam: int = 1) -> int:
+        """Queue a recognition; a still-pending older job is replaced. Returns the job id."""
+        self._next_id += 1
+        job = Job(self._next_id, image, beam)
+        self.latest_job = job.job_id
+        replaced = self.worker.post(job)
+        if replaced is None:
+            self._process_requested.emit()
+        return job.job_id
+
+    def _on_status(self, state: str, message: str) -> None:
+        self.state, self.message = state, message
+        self.status.emit(state, message)
+
+    def _on_result(self, job_id: int, pred: object) -> None:
+        self.result.emit(job_id, pred)
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Cooperative stop: drop pending work, let the current call finish, join the thread."""
+        self.worker.stop()
+        self.worker_thread.quit()
+        ok = self.worker_thread.wait(timeout_ms)
+        if not ok:
+            log.warning(
+                "recogniser thread still busy after %d ms; leaving it to finish", timeout_ms
+            )
+        return bool(ok)

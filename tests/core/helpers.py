@@ -1,0 +1,51 @@
+"""Formula images the tests draw themselves, and a tiny model trained on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from core.checkpoint import Checkpoint, clean_state_dict, save_checkpoint
+from core.model import Im2Latex, ModelConfig, sequence_loss
+from core.preprocess import PreprocessConfig, preprocess
+from core.vocab import PAD_ID, Vocab
+
+FORMULAS = ["x + 1", "a = b", "y - 2", "k > 0", "1 + 2 = 3", "b < a"]
+TINY = dict(stages=1, enc_dim=64, emb_dim=32, hidden=96, attn_dim=32, dropout=0.0, max_len=20)
+TINY_PRE = PreprocessConfig(height=32, width=128, glyph_height=12.0)
+
+
+def draw(formula: str, size: int = 20, scale: int = 1) -> Image.Image:
+    text = formula.replace(" ", "")
+    font = ImageFont.load_default(size=size * scale)
+    im = Image.new("L", (14 * len(text) * scale + 20, 40 * scale), 255)
+    ImageDraw.Draw(im).text((8 * scale, 6 * scale), text, fill=0, font=font)
+    return im
+
+
+def train_tiny(path: Path, steps: int = 150, seed: int = 0) -> Checkpoint:
+    """Overfit the real model (tiny config) on FORMULAS drawn with PIL; save the checkpoint."""
+    torch.manual_seed(seed)
+    vocab = Vocab.build(FORMULAS)
+    cfg = ModelConfig(vocab_size=len(vocab), **TINY)  # type: ignore[arg-type]
+    model = Im2Latex(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    x = torch.stack([preprocess(draw(f), TINY_PRE) for f in FORMULAS])  # (N, 1, H, W)
+    ids = [vocab.encode(f) for f in FORMULAS]
+    tok = torch.full((len(ids), max(map(len, ids))), PAD_ID)
+    for j, s in enumerate(ids):
+        tok[j, : len(s)] = torch.tensor(s)
+    model.train()
+    for _ in range(steps):
+        logits, _ = model(x, tok[:, :-1])
+        loss = sequence_loss(logits, tok[:, 1:], PAD_ID)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if loss.item() < 0.005:
+            break
+    ckpt = Checkpoint(cfg, vocab, TINY_PRE, clean_state_dict(model, torch.float16), {"test": True}, {"loss": loss.item()})
+    save_checkpoint(path, ckpt)
+    return ckpt

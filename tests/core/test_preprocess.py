@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.errors import ImageError
+from core.preprocess import PreprocessConfig, preprocess, preprocess_array
+from tests.core.helpers import draw
+
+CFG = PreprocessConfig()
+
+
+def _ink_box(canvas: np.ndarray) -> tuple[int, int]:
+    rows = np.flatnonzero((canvas > 0.5).any(axis=1))
+    cols = np.flatnonzero((canvas > 0.5).any(axis=0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def test_output_geometry_and_polarity() -> None:
+    t = preprocess(draw("x + 1"))
+    assert t.shape == (1, CFG.height, CFG.width) and t.dtype.is_floating_point
+    assert float(t.min()) >= 0.0 and float(t.max()) <= 1.0
+    assert float(t[0, 0, -1]) == 0.0  # background is 0
+
+
+def test_modes_give_the_same_result() -> None:
+    base = preprocess_array(draw("a = b"))
+    im = draw("a = b")
+    variants = {
+        "rgb": im.convert("RGB"),
+        "16bit": Image.fromarray(np.asarray(im).astype(np.uint16) * 257),
+        "numpy_float": np.asarray(im, dtype=np.float32) / 255.0,
+        "dark_mode": im.point(lambda v: 255 - v),
+        "tinted": im.point(lambda v: 60 + v * 140 // 255),
+    }
+    for name, v in variants.items():
+        out = preprocess_array(v)
+        assert np.abs(out - base).mean() < 0.02, name
+
+
+def test_transparent_png_with_light_ink() -> None:
+    im = draw("y - 2")
+    alpha = np.where(np.asarray(im) < 128, 255, 0).astype(np.uint8)
+    white_ink = Image.merge("RGBA", [Image.new("L", im.size, 255)] * 3 + [Image.fromarray(alpha)])
+    out = preprocess_array(white_ink)
+    assert out.max() > 0.9 and out[0, -1] == 0.0
+
+
+def test_zoomed_snip_lands_near_native_scale() -> None:
+    native = _ink_box(preprocess_array(draw("1 + 2 = 3", size=20)))
+    zoomed = _ink_box(preprocess_array(draw("1 + 2 = 3", size=20, scale=3)))
+    assert abs(zoomed[0] - native[0]) <= 3 and abs(zoomed[1] - native[1]) <= 0.25 * native[1]
+
+
+def test_loose_crop_is_cropped() -> None:
+    im = draw("k > 0")
+    loose = Image.new("L", (im.width + 300, im.height + 200), 255)
+    loose.paste(im, (150, 100))
+    assert np.abs(preprocess_array(loose) - preprocess_array(im)).mean() < 0.01
+
+
+def test_too_wide_is_shrunk_to_fit() -> None:
+    im = draw("1 + 2 = 3 " * 12)
+    out = preprocess_array(im)
+    h, w = _ink_box(out)
+    assert w <= CFG.width - 2 * CFG.pad + 1
+
+
+@pytest.mark.parametrize(
+    "image,match",
+    [
+        (Image.new("L", (2, 50), 255), "too small"),
+        (Image.new("RGB", (100, 40), (255, 255, 255)), "blank"),
+        (Image.new("L", (100, 40), 0), "blank"),
+    ],
+)
+def test_bad_inputs(image: Image.Image, match: str) -> None:
+    with pytest.raises(ImageError, match=match):
+        preprocess(image)
+
+
+def test_filled_area_is_not_a_formula() -> None:
+    rng = np.random.default_rng(0)
+    photo = (rng.random((120, 200)) * 255).astype(np.uint8)
+    photo[:, :4] = 255
+    photo[:4, :] = 255
+    with pytest.raises(ImageError):
+        preprocess(photo)

@@ -1,0 +1,158 @@
+import numpy as np
+import pytest
+from PySide6.QtGui import QGuiApplication
+
+from desktop_app.fake import FakeRecognizer
+from desktop_app.preview import PreviewService, tex_available
+from desktop_app.result_window import ResultWindow
+from tests.desktop_app.conftest import formula_image
+
+
+@pytest.fixture
+def preview():
+    svc = PreviewService("mathtext")
+    yield svc
+    svc.shutdown()
+
+
+@pytest.fixture
+def window(qtbot, preview):
+    w = ResultWindow(preview)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def _pred():
+    a = np.full((60, 200, 3), 255, np.uint8)
+    a[20:40, 30:170] = 0
+    return FakeRecognizer().recognize(a)
+
+
+def _wait_preview(qtbot, w, text):
+    qtbot.waitUntil(
+        lambda: w.last_preview is not None and w.last_preview.latex == text, timeout=10000
+    )
+    return w.last_preview
+
+
+def test_prediction_fills_text_preview_and_confidence(qtbot, window):
+    window.set_snip(formula_image(300, 80))
+    pred = _pred()
+    window.set_prediction(pred)
+    assert window.latex() == pred.latex
+    assert "Confidence" in window.info_label.text()
+    res = _wait_preview(qtbot, window, pred.latex)
+    assert res.image is not None and not res.image.isNull()
+    assert window.preview_label.pixmap() is not None and not window.preview_label.pixmap().isNull()
+
+
+def test_low_probability_tokens_highlighted(window):
+    pred = _pred()
+    window.set_prediction(pred)
+    low = [i for i, p in enumerate(pred.token_probs) if p < 0.5]
+    assert low  # the fake makes token 3 uncertain
+    ranges = window.highlighted_ranges()
+    text = window.latex()
+    assert [text[a:b] for a, b in ranges] == [pred.tokens[i] for i in low]
+
+
+def test_editing_updates_preview(qtbot, window):
+    window.set_prediction(_pred())
+    first = _wait_preview(qtbot, window, window.latex())
+    window.edit.setPlainText(r"\sqrt { y } + \alpha")
+    second = _wait_preview(qtbot, window, r"\sqrt { y } + \alpha")
+    assert second.image is not None
+    assert second.image.size() != first.image.size() or second.image != first.image
+
+
+def test_preview_error_is_readable(qtbot, window):
+    window.edit.setPlainText(r"\frac { a } {")
+    res = _wait_preview(qtbot, window, r"\frac { a } {")
+    assert res.image is None
+    assert window.preview_error.text()
+    assert "Traceback" not in window.preview_error.text()
+
+
+@pytest.mark.parametrize(
+    "fmt,expected",
+    [
+        ("raw", r"\frac { a } { b }"),
+        ("inline", r"$\frac { a } { b }$"),
+        ("display", r"$$\frac { a } { b }$$"),
+        ("equation", "\\begin{equation}\n\\frac { a } { b }\n\\end{equation}"),
+    ],
+)
+def test_copy_formats_on_clipboard(window, fmt, expected):
+    window.edit.setPlainText(r"\frac { a } { b }")
+    assert window.copy(fmt) == expected
+    assert QGuiApplication.clipboard().text() == expected
+
+
+def test_copy_mathml(window):
+    window.edit.setPlainText(r"x ^ { 2 }")
+    out = window.copy("mathml")
+    assert out.startswith("<math") and "<msup>" in out
+    assert QGuiApplication.clipboard().text() == out
+
+
+def test_copy_uses_chosen_format_and_empty_text_is_a_message(window):
+    window.set_copy_format("inline")
+    window.edit.setPlainText("y")
+    assert window.copy() == "$y$"
+    window.edit.setPlainText("   ")
+    assert window.copy() is None
+    assert "Nothing to copy" in window.copy_status.text()
+
+
+def test_retry_button_asks_for_beam_5(qtbot, window):
+    window.set_snip(formula_image(200, 60))
+    window.set_prediction(_pred())
+    with qtbot.waitSignal(window.retry_requested) as b:
+        window.retry_button.click()
+    assert b.args == [5]
+
+
+def test_attention_view_steps_through_tokens(qtbot, window):
+    pred = _pred()
+    window.set_prediction(pred)
+    window.attn_button.setChecked(True)
+    view = window.attention_view
+    assert view is not None and view.isVisible()
+    assert view.slider.maximum() == pred.attention.shape[0] - 1
+    view.slider.setValue(2)
+    heat = view.current_heat(2)
+    assert heat.shape == pred.model_input.shape
+    assert "2/" not in view.label.text() and view.label.text().startswith("3/")
+
+
+@pytest.mark.tex
+@pytest.mark.skipif(not tex_available(), reason="needs pdflatex + ghostscript")
+def test_tex_preview_renders_and_reports_errors(qtbot):
+    svc = PreviewService("tex")
+    try:
+        w = ResultWindow(svc)
+        qtbot.addWidget(w)
+        w.edit.setPlainText(r"\mathbb { R } ^ { n } \hspace { 1 c m } x")
+        res = _wait_preview(qtbot, w, w.latex())
+        assert res.backend == "tex" and res.image is not None
+        w.edit.setPlainText(r"\undefinedmacro x")
+        res = _wait_preview(qtbot, w, w.latex())
+        assert res.image is None and "undefined command \\undefinedmacro" in res.error
+    finally:
+        svc.shutdown()
+
+
+def test_tex_fixups_undo_normalisation_artifacts():
+    from desktop_app.preview import tex_fixups
+
+    assert tex_fixups(r"a \hspace { 1 c m } b") == r"a \hspace { 1cm } b"
+    assert tex_fixups(r"a \hspace * { - 0 . 5 2 5 c m } b") == r"a \hspace * { -0.525cm } b"
+    assert tex_fixups(r"\hspace { . 5 t r u e c m }") == r"\hspace { .5truecm }"
+    assert tex_fixups(r"\kern 3 p t x") == r"\kern 3pt x"
+    assert tex_fixups(r"x \label L") == "x "
+    assert (
+        tex_fixups(r"\renewcommand { \arraystretch } { 1 . 2 }")
+        == r"\renewcommand{\arraystretch}{1.2}"
+    )
+    assert tex_fixups(r"\mbox { a b c } \hspace { 1 c }") == r"\mbox { a b c } \hspace { 1 c }"

@@ -1,0 +1,159 @@
+"""training.evaluate: the reusable evaluate() with a fake recogniser, the report, the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import datasets
+import pytest
+from PIL import Image
+
+from core.errors import ImageError
+from training import evaluate as ev
+from training.metrics import corpus_bleu, edit_score
+
+GOLD = ["a + b", "x ^ { 2 }", "\\frac { 1 } { 2 }", "y _ 1", "c"]
+# what the fake recogniser answers for item i (None: the image is unusable -> ImageError)
+ANSWERS = ["a + b", "x ^ 2", None, "y _ 1", "c d"]
+
+
+def _image(i: int) -> Image.Image:
+    if ANSWERS[i] is None:
+        return Image.new("L", (1, 1), 255)  # "too small": the fake raises ImageError
+    return Image.new("L", (20 + i, 10), 255)  # width encodes the item
+
+
+@dataclass
+class FakePrediction:
+    latex: str
+    tokens: list[str]
+
+
+class FakeRecognizer:
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def recognize_batch(self, images, beam=1):
+        self.calls.append(len(images))
+        out = []
+        for im in images:
+            if im.size == (1, 1):
+                raise ImageError("image too small")  # the whole batch fails, as Recognizer does
+            ans = ANSWERS[im.size[0] - 20]
+            out.append(FakePrediction(ans, ans.split()))
+        return out
+
+
+@pytest.fixture
+def tiny_dataset() -> datasets.Dataset:
+    ds = datasets.Dataset.from_dict(
+        {"formula": GOLD, "filename": [f"{i}.png" for i in range(len(GOLD))],
+         "image": [_image(i) for i in range(len(GOLD))]}
+    )
+    return ds.cast_column("image", datasets.Image())
+
+
+def _expected_preds() -> list[str]:
+    return [a or "" for a in ANSWERS]
+
+
+def test_evaluate_scores_every_item(tiny_dataset):
+    rec = FakeRecognizer()
+    images = list(tiny_dataset["image"])
+    seen = []
+    res = ev.evaluate(rec, images, list(tiny_dataset["formula"]), beam=1, batch=2,
+                      progress=lambda d, t: seen.append((d, t)))
+    assert res["n"] == 5
+    assert res["predictions"] == _expected_preds()
+    assert res["failed"] == 1 and res["errors"][2] == "image too small"
+    refs = [g.split() for g in GOLD]
+    hyps = [p.split() for p in _expected_preds()]
+    assert res["bleu"] == pytest.approx(corpus_bleu(refs, hyps))
+    assert res["edit_score"] == pytest.approx(edit_score(refs, hyps))
+    # exact: items 0 and 3 of 5
+    assert res["exact_match"] == pytest.approx(2 / 5)
+    # edit distances: 0, x ^ { 2 } -> x ^ 2 = 2, 7 (empty vs 7 tokens), 0, 1
+    assert res["edit_distances"] == [0, 2, 7, 0, 1]
+    assert res["ms_per_image"] >= 0
+    assert seen[-1] == (5, 5)
+    # batches [0,1] [2,3] [4]; batch [2,3] fails as a whole and is re-run one by one
+    assert rec.calls == [2, 2, 1, 1, 1]
+
+
+def test_evaluate_accepts_encoded_bytes_and_unreadable_bytes():
+    buf = io.BytesIO()
+    _image(0).save(buf, format="PNG")
+    res = ev.evaluate(FakeRecognizer(), [buf.getvalue(), b"not an image"], ["a + b", "c"], batch=8)
+    assert res["predictions"] == ["a + b", ""]
+    assert res["failed"] == 1 and "not a readable image" in res["errors"][1]
+    assert res["exact_match"] == pytest.approx(0.5)
+
+
+def test_report_html_and_markdown(tiny_dataset, tmp_path):
+    images = list(tiny_dataset["image"])
+    res = ev.evaluate(FakeRecognizer(), images, GOLD, batch=4)
+    html_path = ev.write_report(tmp_path / "r.html", images, GOLD, res, count=2)
+    text = html_path.read_text()
+    assert text.count("<tr><td>") == 2  # the 2 worst: item 2 (7 edits) then item 1 (2 edits)
+    assert text.index("<tr><td>2</td>") < text.index("<tr><td>1</td>")
+    assert "data:image/png;base64," in text and "no prediction: image too small" in text
+    assert "\\frac { 1 } { 2 }" in text
+    md_path = ev.write_report(tmp_path / "r.md", images, GOLD, res)
+    md = md_path.read_text()
+    assert md.count("\n| ") == 4  # header + the 3 imperfect items (0 and 3 are exact)
+    assert sorted(p.name for p in (tmp_path / "r_images").iterdir()) == ["000001.png", "000002.png", "000004.png"]
+
+
+def test_cli_missing_weights_exits_2(tmp_path, capsys):
+    rc = ev.main(["--weights", str(tmp_path / "missing.safetensors"), "--data", str(tmp_path), "--json"])
+    assert rc == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "missing.safetensors" in err and "no such weights file" in err
+    assert "Traceback" not in err
+
+
+def test_cli_json_line_and_report(tiny_dataset, tmp_path, capsys, monkeypatch):
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"fake")
+    monkeypatch.setattr(ev, "_load_recognizer", lambda p, d: FakeRecognizer())  # no torch import
+    got_args = {}
+
+    def fake_load(source, split, limit):
+        got_args.update(source=source, split=split, limit=limit)
+        return GOLD[:limit], list(tiny_dataset["image"])[:limit]
+
+    monkeypatch.setattr(ev, "_load_data", fake_load)
+    rc = ev.main(["--weights", str(weights), "--data", "somewhere", "--split", "val", "--limit", "4",
+                  "--batch", "3", "--json", "--report", str(tmp_path / "rep.html")])
+    assert rc == 0
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    rec = json.loads(lines[0])
+    assert list(rec) == ["n", "bleu", "edit_score", "exact_match", "ms_per_image"]
+    assert rec["n"] == 4 and rec["exact_match"] == 0.5
+    assert got_args == {"source": "somewhere", "split": "val", "limit": 4}
+    assert (tmp_path / "rep.html").is_file() and "report written" in err
+
+    # the human summary
+    assert ev.main(["--weights", str(weights), "--data", "somewhere"]) == 0
+    out = capsys.readouterr().out
+    assert "BLEU-4" in out and "exact match" in out
+
+
+def test_cli_data_error_exits_2(tmp_path, capsys, monkeypatch):
+    from core.errors import LatexSnipError
+
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"fake")
+    monkeypatch.setattr(ev, "_load_recognizer", lambda p, d: FakeRecognizer())
+
+    def boom(source, split, limit):
+        raise LatexSnipError(f"{source}: no split {split!r}")
+
+    monkeypatch.setattr(ev, "_load_data", boom)
+    assert ev.main(["--weights", str(weights), "--data", "nowhere", "--split", "dev"]) == 2
+    assert "nowhere: no split 'dev'" in capsys.readouterr().err

@@ -1,0 +1,124 @@
+"""The trainer end to end on a tiny pack the test draws itself (no TeX needed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.recognizer import Recognizer
+from tests.core.helpers import FORMULAS, TINY, TINY_PRE, draw
+from training.export import export
+from training.pack import write_pack
+from training.train import main as train_main
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = json.dumps(TINY)
+PRE = json.dumps({"height": TINY_PRE.height, "width": TINY_PRE.width, "glyph_height": TINY_PRE.glyph_height})
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("pack")
+    rows = [(f, draw(f)) for f in FORMULAS]
+    write_pack(str(d), {"train": rows * 8, "val": rows})
+    return d
+
+
+def _args(pack: Path, out: Path, *extra: str) -> list[str]:
+    return ["--data", str(pack), "--out", str(out), "--device", "cpu", "--batch-size", "6", "--workers", "0",
+            "--model", MODEL, "--preprocess", PRE, "--no-augment", "--lr", "3e-3", "--warmup-steps", "5",
+            "--val-size", "6", *extra]
+
+
+def _log(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+
+
+def test_loss_falls_and_export_round_trips(pack: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert train_main(_args(pack, out, "--max-steps", "60", "--val-every", "30")) == 0
+    losses = [r["loss"] for r in _log(out) if "loss" in r]
+    assert losses[-1] < 0.5 * losses[0]
+    assert any("val_bleu" in r for r in _log(out))
+    assert (out / "best.safetensors").is_file() and (out / "curves.png").is_file()
+    w = tmp_path / "w.safetensors"
+    export(out, w, "fp16", "last")
+    rec = Recognizer.load(w, "cpu")
+    assert rec.checkpoint.provenance["steps"] == 60
+    assert rec.checkpoint.state_dict["decoder.out.weight"].dtype == torch.float16
+    assert isinstance(rec.recognize(draw("x + 1")).latex, str)
+
+
+def test_resume_continues_where_it_stopped(pack: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert train_main(_args(pack, out, "--max-steps", "10", "--val-every", "100")) == 0
+    assert train_main(_args(pack, out, "--max-steps", "16", "--val-every", "100", "--resume")) == 0
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["step"] == 16
+    steps = [r["step"] for r in _log(out) if "loss" in r]
+    assert steps == sorted(steps)
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_loses_at_most_one_interval(pack: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "core.cli", "train", *_args(pack, out, "--max-steps", "100000",
+                                                              "--val-every", "100000", "--ckpt-minutes", "0.02")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (out / "last.pt").is_file():
+            time.sleep(0.5)
+        time.sleep(3)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    saved = torch.load(out / "last.pt", weights_only=True)["step"]
+    logged = max(r["step"] for r in _log(out) if "loss" in r)
+    assert saved > 0 and logged - saved < 200  # ckpt every ~1 s of training
+    assert train_main(_args(pack, out, "--max-steps", str(saved + 3), "--resume")) == 0
+    assert torch.load(out / "last.pt", weights_only=True)["step"] == saved + 3
+
+
+def test_sigterm_saves_state(pack: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "core.cli", "train", *_args(pack, out, "--max-steps", "100000", "--val-every", "100000")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "log.jsonl").is_file():
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "resume with --resume" in err
+    assert torch.load(out / "last.pt", weights_only=True)["step"] >= 1
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_on_cpu(pack: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           "-m", "core.cli", "train", *_args(pack, out, "--max-steps", "8", "--val-every", "100")]
+    res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["step"] == 8
+    log = [r for r in _log(out) if "loss" in r]
+    assert log and all(r["img_s"] >= 0 for r in log)
+
+
+def test_bad_data_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = train_main(["--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "r"), "--device", "cpu"])
+    assert rc == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -1,0 +1,116 @@
+"""Formula images for training: raw images + token ids, augmented and preprocessed on the fly
+by the ONE core.preprocess function, in length-bucketed batches that shard across DDP ranks."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core.errors import ImageError, LatexSnipError
+from core.preprocess import PreprocessConfig, preprocess_array
+from core.vocab import PAD_ID, Vocab
+from training.augment import AugmentConfig, augment
+
+
+def load_samples(source: str, split: str, limit: int | None = None) -> tuple[list[str], list[bytes]]:
+    """(formulas, encoded images) of one split from a pack dir, or anything training.data_load reads."""
+    path = Path(source)
+    if (path / "meta.json").is_file():
+        from training.pack import read_pack
+
+        formulas, images = read_pack(str(path), split)
+    else:
+        import datasets
+
+        from training.data_load import load_im2latex
+
+        ds = load_im2latex(source, split)
+        ds = ds.cast_column("image", datasets.Image(decode=False))
+        formulas = list(ds["formula"])
+        images = [_image_bytes(x) for x in ds["image"]]
+    if limit is not None:
+        formulas, images = formulas[:limit], images[:limit]
+    if not formulas:
+        raise LatexSnipError(f"{source}: split {split!r} is empty")
+    return formulas, images
+
+
+def _image_bytes(entry: dict[str, object]) -> bytes:
+    if entry.get("bytes"):
+        return entry["bytes"]  # type: ignore[return-value]
+    return Path(str(entry["path"])).read_bytes()
+
+
+class FormulaImages(torch.utils.data.Dataset):
+    """Items are indexed by (epoch, index) so augmentation is deterministic and resumable."""
+
+    def __init__(
+        self,
+        formulas: list[str],
+        images: list[bytes],
+        vocab: Vocab,
+        pre: PreprocessConfig,
+        aug: AugmentConfig | None,
+        seed: int = 0,
+    ) -> None:
+        self.ids = [vocab.encode(f) for f in formulas]
+        self.images = images
+        self.pre = pre
+        self.aug = aug
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def lengths(self) -> np.ndarray:
+        return np.array([len(x) for x in self.ids])
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, list[int]]:
+        epoch, i = key
+        im = Image.open(io.BytesIO(self.images[i])).convert("L")
+        if self.aug is not None:
+            rng = np.random.default_rng((self.seed, epoch, i))
+            im = augment(im, self.aug, rng)
+        try:
+            canvas = preprocess_array(im, self.pre)  # (H, W) float 0..1
+        except ImageError:  # a blank render: an all-zero canvas, trained to predict the formula anyway
+            canvas = np.zeros((self.pre.height, self.pre.width), np.float32)
+        return torch.from_numpy((canvas * 255.0 + 0.5).astype(np.uint8)), self.ids[i]
+
+
+def collate(items: list[tuple[torch.Tensor, list[int]]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> images (B, 1, H, W) uint8, tokens (B, T) with <bos> ... <eos> and PAD after."""
+    imgs = torch.stack([x[0] for x in items])[:, None]  # (B, 1, H, W)
+    t = max(len(x[1]) for x in items)
+    tokens = torch.full((len(items), t), PAD_ID, dtype=torch.long)
+    for j, (_, ids) in enumerate(items):
+        tokens[j, : len(ids)] = torch.tensor(ids)
+    return imgs, tokens
+
+
+def epoch_batches(
+    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, rank: int = 0, world: int = 1
+) -> list[list[tuple[int, int]]]:
+    """Shuffled, length-bucketed batches of (epoch, index); rank r gets every world-th batch,
+    all ranks the same count. Depends only on (seed, epoch): resumable by batch position."""
+    rng = np.random.default_rng((seed, epoch, 7))
+    perm = rng.permutation(len(lengths))
+    chunk = batch_size * 64
+    batches: list[np.ndarray] = []
+    for s in range(0, len(perm), chunk):
+        part = perm[s : s + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches.extend(part[j : j + batch_size] for j in range(0, len(part), batch_size))
+    order = rng.permutation(len(batches))
+    mine = [batches[k] for k in order][rank::world]
+    n = len(batches) // world
+    return [[(epoch, int(i)) for i in b] for b in mine[:n]]
+
+
+def save_json(path: Path, obj: object) -> None:
+    path.write_text(json.dumps(obj, indent=1))

@@ -1,0 +1,352 @@
+"""`latexsnip eval`: recognise a dataset split with given weights and score it as im2markup does.
+
+    latexsnip eval --weights model.safetensors --data DATA --split test [--limit N] [--beam N]
+                   [--batch N] [--device auto] [--json] [--report FILE] [--image-match]
+
+DATA is anything training.dataset.load_samples reads: a Hugging Face hub id, a saved dataset
+directory, a parquet directory, or a pack directory. Every image is scored: one that cannot be
+read or recognised (ImageError) counts as an empty prediction. Metrics: corpus BLEU-4 (0..100),
+edit score (0..1), exact match (0..1), with --image-match the rendered-image match rate (0..1;
+needs TeX), and the mean recognition time per image.
+
+stdout: a human summary, or with --json exactly one JSON line
+``{"n", "bleu", "edit_score", "exact_match", ["image_match",] "ms_per_image"}``.
+stderr: progress and notes. Exit 0 on success, 2 on a usage/data/weights error (message only).
+
+``evaluate(recognizer, images, formulas, beam, batch)`` is the reusable core (see its docstring).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from core.errors import ImageError, LatexSnipError
+from training.metrics import corpus_bleu, edit_distance, edit_score, exact_match, tokenize
+
+PROG = "latexsnip eval"
+METRIC_KEYS = ("n", "bleu", "edit_score", "exact_match", "image_match", "ms_per_image")
+
+
+def _as_image(item: Any) -> Any:
+    """Encoded bytes -> PIL image (ImageError if unreadable); anything else as is."""
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        try:
+            with Image.open(io.BytesIO(bytes(item))) as im:
+                im.load()
+                return im
+        except (UnidentifiedImageError, OSError, ValueError) as e:
+            raise ImageError(f"not a readable image ({e})") from None
+    if isinstance(item, dict) and ("bytes" in item or "path" in item):  # datasets.Image(decode=False)
+        if item.get("bytes"):
+            return _as_image(item["bytes"])
+        return str(item["path"])
+    return item
+
+
+def _tokens_of(pred: Any) -> list[str]:
+    toks = getattr(pred, "tokens", None)
+    if toks is not None:
+        return list(toks)
+    return tokenize(getattr(pred, "latex", pred))
+
+
+def _recognize_chunk(recognizer: Any, chunk: Sequence[Any], beam: int) -> list[tuple[list[str], str | None]]:
+    """(tokens, error) per image; a batch with an unusable image is re-run image by image."""
+    imgs: list[Any] = []
+    bad: dict[int, str] = {}
+    for i, item in enumerate(chunk):
+        try:
+            imgs.append(_as_image(item))
+        except ImageError as e:
+            bad[i] = str(e)
+            imgs.append(None)
+    good = [i for i in range(len(chunk)) if i not in bad]
+    out: list[tuple[list[str], str | None]] = [([], bad.get(i)) for i in range(len(chunk))]
+    if not good:
+        return out
+    try:
+        preds = recognizer.recognize_batch([imgs[i] for i in good], beam=beam)
+        for i, p in zip(good, preds, strict=True):
+            out[i] = (_tokens_of(p), None)
+    except ImageError:
+        for i in good:
+            try:
+                out[i] = (_tokens_of(recognizer.recognize_batch([imgs[i]], beam=beam)[0]), None)
+            except ImageError as e:
+                out[i] = ([], str(e))
+    return out
+
+
+def evaluate(
+    recognizer: Any,
+    images: Sequence[Any],
+    formulas: Sequence[str],
+    beam: int = 1,
+    batch: int = 32,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Recognise ``images`` (PIL images, arrays, paths or encoded bytes) and score them against
+    ``formulas`` (gold, whitespace-tokenised).
+
+    ``recognizer`` needs only ``recognize_batch(images, beam=...) -> list`` of objects with
+    ``tokens`` (or ``latex``). Returns a dict with the metrics ``n``, ``bleu`` (0..100),
+    ``edit_score`` (0..1), ``exact_match`` (0..1), ``ms_per_image``, ``failed`` (images that
+    raised ImageError, scored as empty predictions), and per item ``predictions`` (str, "" when
+    failed), ``errors`` (str or None) and ``edit_distances`` (token Levenshtein to the gold).
+    """
+    if len(images) != len(formulas):
+        raise ValueError(f"{len(images)} images but {len(formulas)} formulas")
+    if batch < 1 or beam < 1:
+        raise ValueError("batch and beam must be >= 1")
+    n = len(images)
+    hyps: list[list[str]] = []
+    errors: list[str | None] = []
+    t0 = time.perf_counter()
+    for s in range(0, n, batch):
+        for toks, err in _recognize_chunk(recognizer, images[s : s + batch], beam):
+            hyps.append(toks)
+            errors.append(err)
+        if progress is not None:
+            progress(len(hyps), n)
+    elapsed = time.perf_counter() - t0
+    refs = [tokenize(f) for f in formulas]
+    return {
+        "n": n,
+        "bleu": corpus_bleu(refs, hyps),
+        "edit_score": edit_score(refs, hyps),
+        "exact_match": exact_match(refs, hyps),
+        "ms_per_image": 1000.0 * elapsed / max(n, 1),
+        "failed": sum(e is not None for e in errors),
+        "predictions": [" ".join(h) for h in hyps],
+        "errors": errors,
+        "edit_distances": [edit_distance(r, h) for r, h in zip(refs, hyps, strict=True)],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# report
+
+
+def _png_bytes(item: Any) -> bytes | None:
+    try:
+        img = _as_image(item)
+        if isinstance(img, (str, Path)):
+            with Image.open(img) as im:
+                img = im.copy()
+        if not isinstance(img, Image.Image):
+            import numpy as np
+
+            arr = np.asarray(img)
+            if arr.dtype != np.uint8:
+                arr = (np.clip(arr, 0, 1) * 255).astype(np.uint8) if arr.max() <= 1 else arr.astype(np.uint8)
+            img = Image.fromarray(arr)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue()
+    except Exception:  # the report shows "(unreadable)" for such an image
+        return None
+
+
+def worst_items(result: dict[str, Any], formulas: Sequence[str], count: int) -> list[int]:
+    """Indices of the ``count`` worst predictions: largest edit distance, then largest relative."""
+    def key(i: int) -> tuple[float, float]:
+        d = result["edit_distances"][i]
+        norm = max(len(tokenize(formulas[i])), len(tokenize(result["predictions"][i])), 1)
+        return (-d, -d / norm)
+
+    bad = [i for i in range(result["n"]) if result["edit_distances"][i] > 0 or result["errors"][i]]
+    return sorted(bad, key=key)[:count]
+
+
+def write_report(
+    path: str | Path, images: Sequence[Any], formulas: Sequence[str], result: dict[str, Any], count: int = 50
+) -> Path:
+    """The ``count`` worst predictions side by side. ``.md`` -> Markdown + PNGs in
+    ``<stem>_images/``; anything else -> one self-contained HTML file (images inline)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    idx = worst_items(result, formulas, count)
+    summary = (
+        f"n={result['n']}  BLEU={result['bleu']:.2f}  edit score={result['edit_score']:.4f}  "
+        f"exact match={result['exact_match']:.4f}"
+        + (f"  image match={result['image_match']:.4f}" if result.get("image_match") is not None else "")
+    )
+    if path.suffix.lower() == ".md":
+        img_dir = path.with_name(path.stem + "_images")
+        img_dir.mkdir(exist_ok=True)
+        lines = [f"# Evaluation: {len(idx)} worst predictions", "", summary, "",
+                 "| # | image | gold | prediction | edit distance |", "|---|---|---|---|---|"]
+        for i in idx:
+            png = _png_bytes(images[i])
+            cell = "(unreadable)"
+            if png is not None:
+                (img_dir / f"{i:06d}.png").write_bytes(png)
+                cell = f"![{i}]({img_dir.name}/{i:06d}.png)"
+            pred = result["predictions"][i] or f"*(no prediction: {result['errors'][i] or 'empty'})*"
+            lines.append(f"| {i} | {cell} | `{_md(formulas[i])}` | `{_md(pred)}` | {result['edit_distances'][i]} |")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+    rows = []
+    for i in idx:
+        png = _png_bytes(images[i])
+        img_html = (f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+                    if png is not None else "(unreadable)")
+        pred = result["predictions"][i]
+        pred_html = (f"<code>{html.escape(pred)}</code>" if pred
+                     else f"<em>no prediction: {html.escape(result['errors'][i] or 'empty')}</em>")
+        rows.append(f"<tr><td>{i}</td><td>{img_html}</td><td><code>{html.escape(formulas[i])}</code></td>"
+                    f"<td>{pred_html}</td><td>{result['edit_distances'][i]}</td></tr>")
+    doc = (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>latexsnip eval report</title>\n"
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px;vertical-align:top}code{white-space:pre-wrap;"
+        "word-break:break-all}td:nth-child(3),td:nth-child(4){max-width:40em}img{max-width:40em}</style>"
+        f"</head><body><h1>{len(idx)} worst predictions</h1><p>{html.escape(summary)}</p>\n"
+        "<table><tr><th>#</th><th>image</th><th>gold</th><th>prediction</th><th>edit distance</th></tr>\n"
+        + "\n".join(rows) + "\n</table></body></html>\n"
+    )
+    path.write_text(doc, encoding="utf-8")
+    return path
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|").replace("`", "'")
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+
+
+def _positive(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="Evaluate weights on a dataset split (im2markup metrics).")
+    p.add_argument("--weights", required=True, help="the .safetensors checkpoint")
+    p.add_argument("--data", required=True, help="hub id, saved dataset dir, parquet dir or pack dir")
+    p.add_argument("--split", default="test", help="split to evaluate (default: test)")
+    p.add_argument("--limit", type=_positive, default=None, help="evaluate only the first N items")
+    p.add_argument("--beam", type=_positive, default=1, help="beam width (default 1 = greedy)")
+    p.add_argument("--batch", type=_positive, default=32, help="images per recognise call (default 32)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON line of metrics")
+    p.add_argument("--report", metavar="FILE", help="write the worst predictions: FILE.html, or FILE.md + PNGs")
+    p.add_argument("--report-count", type=_positive, default=50, help="items in the report (default 50)")
+    p.add_argument("--image-match", action="store_true", help="also render both sides and compare images (needs TeX)")
+    p.add_argument("--workers", type=_positive, default=2, help="render processes for --image-match (default 2)")
+    return p
+
+
+class _Progress:
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - self.last < (0.5 if self.tty else 10.0):
+            return
+        self.last = now
+        rate = done / max(now - self.t0, 1e-9)
+        msg = f"{self.label}: {done}/{total} ({rate:.1f}/s)"
+        if self.tty:
+            print("\r" + msg, end="\n" if done >= total else "", file=sys.stderr, flush=True)
+        else:
+            print(msg, file=sys.stderr, flush=True)
+
+
+def _load_data(source: str, split: str, limit: int | None) -> tuple[list[str], list[bytes]]:
+    try:
+        from training.dataset import load_samples
+    except ImportError as e:
+        raise LatexSnipError(f"cannot load data: {e}") from None
+    try:
+        return load_samples(source, split, limit)
+    except LatexSnipError:
+        raise
+    except ImportError as e:
+        raise LatexSnipError(f"cannot load data: missing module ({e})") from None
+    except (OSError, ValueError, KeyError) as e:
+        raise LatexSnipError(f"{source}: cannot load split {split!r} ({type(e).__name__}: {e})") from None
+
+
+def _load_recognizer(weights: Path, device: str) -> Any:
+    from core.recognizer import Recognizer  # torch: imported only once the arguments are valid
+
+    return Recognizer.load(weights, device)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        weights = Path(args.weights)
+        if not weights.is_file():
+            raise LatexSnipError(f"{weights}: no such weights file")
+        recognizer = _load_recognizer(weights, args.device)
+        print(f"loading {args.data} [{args.split}] ...", file=sys.stderr, flush=True)
+        formulas, images = _load_data(args.data, args.split, args.limit)
+        res = evaluate(recognizer, images, formulas, beam=args.beam, batch=args.batch,
+                       progress=_Progress("recognising"))
+        if res["failed"]:
+            print(f"note: {res['failed']} image(s) could not be recognised; scored as empty predictions",
+                  file=sys.stderr)
+        if args.image_match:
+            from training.metrics import image_match_rate
+
+            try:
+                res["image_match"] = image_match_rate(
+                    formulas, res["predictions"], workers=args.workers, progress=_Progress("rendering"),
+                    log=lambda s: print(s, file=sys.stderr),
+                )
+            except LatexSnipError as e:
+                print(f"image match skipped: {e}", file=sys.stderr)
+        if args.report:
+            out = write_report(args.report, images, formulas, res, args.report_count)
+            print(f"report written to {out}", file=sys.stderr)
+        metrics = {k: res[k] for k in METRIC_KEYS if k in res}
+        if args.json:
+            print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}))
+        else:
+            print(f"evaluated {res['n']} images of {args.data} [{args.split}] with {weights.name} (beam {args.beam})")
+            print(f"  BLEU-4       {res['bleu']:.2f}")
+            print(f"  edit score   {res['edit_score']:.4f}")
+            print(f"  exact match  {res['exact_match']:.4f}")
+            if "image_match" in res:
+                print(f"  image match  {res['image_match']:.4f}")
+            print(f"  speed        {res['ms_per_image']:.1f} ms/image")
+            if res["failed"]:
+                print(f"  unreadable   {res['failed']} (scored as empty)")
+        return 0
+    except LatexSnipError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""`latexsnip train`: train the core model; resumable, bf16, length-bucketed, DDP-ready."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from core.checkpoint import Checkpoint, clean_state_dict, load_checkpoint, save_checkpoint
+from core.decode import greedy
+from core.device import autocast, autocast_dtype, pick_device
+from core.errors import LatexSnipError
+from core.model import Im2Latex, ModelConfig, sequence_loss
+from core.preprocess import PreprocessConfig
+from core.vocab import PAD_ID, Vocab
+from training.augment import NO_AUGMENT, AugmentConfig
+from training.dataset import FormulaImages, collate, epoch_batches, load_samples
+from training.schedule import lr_at
+
+STATE = "last.pt"
+BEST = "best.safetensors"
+LOG = "log.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 500
+    max_steps: int = 100_000
+    max_minutes: float = 0.0  # 0 = no time limit; else the schedule also follows wall time
+    label_smoothing: float = 0.1
+    clip: float = 1.0
+    min_count: int = 2  # tokens rarer than this in train become <unk>
+    max_tokens: int = 150  # longer train formulas are left out
+    ckpt_minutes: float = 5.0
+    val_every: int = 1000
+    val_size: int = 300
+    seed: int = 0
+    workers: int = 2
+    augment: bool = True
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="latexsnip train",
+        description="Train the recogniser. Input: a dataset (hub id, saved `datasets` directory, parquet "
+        "directory, `latexsnip data build` output or a pack directory) with splits train and val. "
+        f"Output: RUN_DIR/{STATE} (resumable state, written every few minutes and on Ctrl-C/SIGTERM), "
+        f"RUN_DIR/{BEST} (best validation checkpoint, the format `latexsnip predict` loads), "
+        f"RUN_DIR/{LOG} (JSON lines) and RUN_DIR/curves.png.",
+    )
+    p.add_argument("--data", required=True, help="dataset source")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--init", help="start from the weights of this .safetensors checkpoint (fine-tune)")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument("--max-steps", type=int, default=TrainConfig.max_steps)
+    p.add_argument("--max-minutes", type=float, default=0.0, help="stop (and anneal the LR) by wall time")
+    p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    p.add_argument("--lr", type=float, default=TrainConfig.lr)
+    p.add_argument("--warmup-steps", type=int, default=TrainConfig.warmup_steps)
+    p.add_argument("--workers", type=int, default=TrainConfig.workers, help="DataLoader processes")
+    p.add_argument("--val-every", type=int, default=TrainConfig.val_every)
+    p.add_argument("--val-size", type=int, default=TrainConfig.val_size)
+    p.add_argument("--ckpt-minutes", type=float, default=TrainConfig.ckpt_minutes)
+    p.add_argument("--limit", type=int, help="use only the first N training formulas")
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default="{}", help='JSON overrides of ModelConfig, e.g. \'{"stages": 2}\'')
+    p.add_argument("--preprocess", default="{}", help="JSON overrides of PreprocessConfig")
+    p.add_argument("--plot", action="store_true", help="open a live plot of the curves")
+    return p
+
+
+class Trainer:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.out = Path(args.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.device = pick_device(args.device)
+        if self.world > 1:
+            if self.device.type == "cuda":
+                torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+                self.device = torch.device("cuda", torch.cuda.current_device())
+            dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+        self.stop_requested = False
+        state_path = self.out / STATE
+        resume_state: dict[str, Any] | None = None
+        if args.resume and state_path.is_file():
+            resume_state = torch.load(state_path, map_location="cpu", weights_only=True)
+        elif args.resume:
+            self.log_print(f"no {state_path} yet: starting a new run")
+        if resume_state is not None:
+            self.cfg = TrainConfig(**resume_state["train_config"])
+            self.cfg = dataclasses.replace(self.cfg, max_steps=args.max_steps, max_minutes=args.max_minutes,
+                                           workers=args.workers, ckpt_minutes=args.ckpt_minutes)
+        else:
+            self.cfg = TrainConfig(
+                batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps, max_steps=args.max_steps,
+                max_minutes=args.max_minutes, ckpt_minutes=args.ckpt_minutes, val_every=args.val_every,
+                val_size=args.val_size, seed=args.seed, workers=args.workers, augment=not args.no_augment,
+            )
+        formulas, images = load_samples(args.data, "train", args.limit)
+        keep = [i for i, f in enumerate(formulas) if len(f.split()) <= self.cfg.max_tokens]
+        formulas, images = [formulas[i] for i in keep], [images[i] for i in keep]
+        init_ckpt = load_checkpoint(args.init) if args.init else None
+        if resume_state is not None:
+            self.vocab = Vocab(tuple(resume_state["vocab"]))
+            self.model_cfg = ModelConfig(**resume_state["model_config"])
+            self.pre = PreprocessConfig(**resume_state["preprocess"])
+        elif init_ckpt is not None:
+            self.vocab, self.model_cfg, self.pre = init_ckpt.vocab, init_ckpt.model_config, init_ckpt.preprocess
+        else:
+            self.vocab = Vocab.build(formulas, self.cfg.min_count)
+            self.model_cfg = ModelConfig(vocab_size=len(self.vocab), **json.loads(args.model))
+            self.pre = PreprocessConfig(**json.loads(args.preprocess))
+        aug = AugmentConfig() if self.cfg.augment else NO_AUGMENT
+        self.train_set = FormulaImages(formulas, images, self.vocab, self.pre, aug, self.cfg.seed)
+        self.data_source = args.data
+        try:
+            vf, vi = load_samples(args.data, "val", self.cfg.val_size)
+        except LatexSnipError:
+            vf, vi = formulas[-self.cfg.val_size :], images[-self.cfg.val_size :]
+            self.log_print("no val split: validating on the last training formulas")
+        self.val_formulas = vf
+        self.val_set = FormulaImages(vf, vi, self.vocab, self.pre, None)
+
+        model = Im2Latex(self.model_cfg)
+        if init_ckpt is not None:
+            model = init_ckpt.build_model()
+        self.model = model.to(self.device).to(memory_format=torch.channels_last)
+        self.dtype = autocast_dtype(self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input geometry: pick the fastest kernels
+            torch.backends.cuda.matmul.allow_tf32 = True
+        decay = [p for n, p in self.model.named_parameters() if p.ndim > 1]
+        no_decay = [p for n, p in self.model.named_parameters() if p.ndim <= 1]
+        self.opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": self.cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=self.cfg.lr, betas=(0.9, 0.98), fused=self.device.type == "cuda",
+        )
+        self.step, self.epoch, self.batch_pos, self.train_seconds, self.best_bleu = 0, 0, 0, 0.0, -1.0
+        if resume_state is not None:
+            self.model.load_state_dict(resume_state["model"])
+            self.opt.load_state_dict(resume_state["optimizer"])
+            self.step = int(resume_state["step"])
+            self.epoch = int(resume_state["epoch"])
+            self.batch_pos = int(resume_state["batch_pos"])
+            self.train_seconds = float(resume_state["train_seconds"])
+            self.best_bleu = float(resume_state["best_bleu"])
+            torch.set_rng_state(resume_state["torch_rng"])
+            self.log_print(f"resumed at step {self.step} (epoch {self.epoch}, batch {self.batch_pos})")
+        self.ddp_model: torch.nn.Module = self.model
+        if self.world > 1:
+            self.ddp_model = torch.nn.parallel.DistributedDataParallel(self.model)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def log_print(self, msg: str) -> None:
+        if self.rank == 0:
+            print(msg, file=sys.stderr, flush=True)
+
+    def log_json(self, record: dict[str, Any]) -> None:
+        if self.rank == 0:
+            with open(self.out / LOG, "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+
+    def progress(self) -> float:
+        p = self.step / self.cfg.max_steps
+        if self.cfg.max_minutes > 0:
+            p = max(p, self.train_seconds / (self.cfg.max_minutes * 60.0))
+        return p
+
+    def save_state(self) -> None:
+        if self.rank != 0:
+            return
+        state = {
+            "model": clean_state_dict(self.model),
+            "optimizer": self.opt.state_dict(),
+            "step": self.step, "epoch": self.epoch, "batch_pos": self.batch_pos,
+            "train_seconds": self.train_seconds, "best_bleu": self.best_bleu,
+            "torch_rng": torch.get_rng_state(),
+            "train_config": asdict(self.cfg), "model_config": self.model_cfg.to_dict(),
+            "preprocess": self.pre.to_dict(), "vocab": list(self.vocab.tokens), "data": self.data_source,
+        }
+        tmp = self.out / (STATE + ".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.out / STATE)
+
+    def checkpoint(self, metrics: dict[str, Any]) -> Checkpoint:
+        return Checkpoint(
+            self.model_cfg, self.vocab, self.pre, clean_state_dict(self.model),
+            provenance={"data": self.data_source, "steps": self.step, "train_seconds": round(self.train_seconds),
+                        "device": str(self.device), "world_size": self.world, "train_config": asdict(self.cfg),
+                        "train_formulas": len(self.train_set)},
+            metrics=metrics,
+        )
+
+    def validate(self) -> dict[str, Any]:
+        from training.metrics import corpus_bleu, edit_score, exact_match
+
+        self.model.eval()
+        hyps: list[list[str]] = []
+        with torch.inference_mode(), autocast(self.device, self.dtype):
+            for s in range(0, len(self.val_set), 64):
+                items = [self.val_set[(0, i)] for i in range(s, min(s + 64, len(self.val_set)))]
+                imgs, _ = collate(items)
+                x = (imgs.to(self.device).float() / 255.0).contiguous(memory_format=torch.channels_last)
+                feats, _ = self.model.encoder(x)
+                hyps.extend(self.vocab.decode(d.ids) for d in greedy(self.model, feats))
+        self.model.train()
+        refs = [f.split() for f in self.val_formulas]
+        return {"val_bleu": corpus_bleu(refs, hyps), "val_edit": edit_score(refs, hyps),
+                "val_exact": exact_match(refs, hyps), "val_n": len(refs)}
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self) -> int:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+        self.model.train()
+        lengths = self.train_set.lengths()
+        last_ckpt = time.monotonic()
+        last_print, seen_since, t_since = 0.0, 0, time.monotonic()
+        n_batches = len(epoch_batches(lengths, self.cfg.batch_size, self.cfg.seed, 0, self.rank, self.world))
+        if n_batches == 0:
+            raise LatexSnipError(f"too few training formulas ({len(lengths)}) for batch size {self.cfg.batch_size}")
+        loader = torch.utils.data.DataLoader(
+            self.train_set, batch_sampler=_EpochSampler(self, lengths), collate_fn=collate,
+            num_workers=self.cfg.workers, pin_memory=self.device.type == "cuda",
+            prefetch_factor=4 if self.cfg.workers else None,
+        )
+        t_prev = time.monotonic()
+        for imgs, tokens in loader:
+            lr = lr_at(self.step, self.progress(), self.cfg.lr, self.cfg.warmup_steps)
+            for g in self.opt.param_groups:
+                g["lr"] = lr
+            x = (imgs.to(self.device, non_blocking=True).float() / 255.0).contiguous(memory_format=torch.channels_last)
+            tokens = tokens.to(self.device, non_blocking=True)
+            with autocast(self.device, self.dtype):
+                logits, _ = self.ddp_model(x, tokens[:, :-1])  # (B, T-1, V)
+            loss = sequence_loss(logits, tokens[:, 1:], PAD_ID, self.cfg.label_smoothing)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip)
+            self.opt.step()
+            self.step += 1
+            self.batch_pos += 1
+            if self.batch_pos >= n_batches:  # the loader's sampler runs ahead; count what was consumed
+                self.epoch, self.batch_pos = self.epoch + 1, 0
+            seen_since += imgs.shape[0] * self.world
+            now = time.monotonic()
+            self.train_seconds += now - t_prev
+            t_prev = now
+            if now - last_print > 10 or self.step == 1:
+                rate = seen_since / max(now - t_since, 1e-6)
+                loss_v = loss.item()
+                left = (1.0 - self.progress()) * self.train_seconds / max(self.progress(), 1e-9)
+                self.log_print(f"step {self.step} epoch {self.epoch} loss {loss_v:.3f} lr {lr:.2e} "
+                               f"{rate:.0f} img/s ETA {left / 60:.1f} min")
+                self.log_json({"step": self.step, "epoch": self.epoch, "loss": loss_v, "lr": lr, "img_s": rate,
+                               "grad_norm": float(gnorm), "time": round(self.train_seconds, 1)})
+                last_print, seen_since, t_since = now, 0, now
+            if self.step % self.cfg.val_every == 0 and self.rank == 0:
+                self._validate_and_keep_best()
+                t_prev = time.monotonic()
+            if now - last_ckpt > self.cfg.ckpt_minutes * 60:
+                self.save_state()
+                last_ckpt = now
+            if self._should_stop():
+                break
+        self.save_state()
+        if self.rank == 0 and not self.stop_requested and self.step % self.cfg.val_every:
+            self._validate_and_keep_best()
+        if self.stop_requested:
+            self.log_print(f"stopped at step {self.step}; state saved to {self.out / STATE} (resume with --resume)")
+        self._write_png()
+        if self.world > 1:
+            dist.destroy_process_group()
+        return 0
+
+    def _should_stop(self) -> bool:
+        stop = self.step >= self.cfg.max_steps or self.progress() >= 1.0 or self.stop_requested
+        if self.world > 1:  # every rank must take the same decision, or the others hang
+            flag = torch.tensor([float(stop)], device=self.device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            stop = bool(flag.item())
+        return stop
+
+    def _validate_and_keep_best(self) -> None:
+        m = self.validate()
+        m["step"] = self.step
+        self.log_json(m)
+        self.log_print(f"validation at step {self.step}: BLEU {m['val_bleu']:.2f} edit {m['val_edit']:.3f} exact {m['val_exact']:.3f}")
+        if m["val_bleu"] > self.best_bleu:
+            self.best_bleu = m["val_bleu"]
+            save_checkpoint(self.out / BEST, self.checkpoint(m))
+
+    def _write_png(self) -> None:
+        if self.rank != 0:
+            return
+        try:
+            from training.plot import write_curves_png
+
+            write_curves_png(self.out / LOG, self.out / "curves.png")
+        except Exception as e:  # a plot must never lose a training run
+            self.log_print(f"(no curves.png: {e})")
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.stop_requested:  # second Ctrl-C: stop now, the last saved state stays
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        self.log_print("stop requested: finishing this step and saving state...")
+
+
+class _EpochSampler:
+    """Batches of every epoch in turn, starting at the trainer's (epoch, batch_pos): one
+    DataLoader (and one set of worker processes) for the whole run."""
+
+    def __init__(self, trainer: Trainer, lengths: np.ndarray) -> None:
+        self.t, self.lengths = trainer, lengths
+        self.start_epoch, self.start_pos = trainer.epoch, trainer.batch_pos
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        epoch, pos = self.start_epoch, self.start_pos
+        cfg = self.t.cfg
+        while True:
+            yield from epoch_batches(self.lengths, cfg.batch_size, cfg.seed, epoch, self.t.rank, self.t.world)[pos:]
+            epoch, pos = epoch + 1, 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        trainer = Trainer(args)
+        if args.plot and trainer.rank == 0:
+            import subprocess
+
+            subprocess.Popen([sys.executable, "-m", "core.cli", "plot", str(Path(args.out) / LOG)])
+        return trainer.run()
+    except LatexSnipError as e:
+        print(f"latexsnip train: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
