@@ -27,7 +27,8 @@ def pick_device(name: str = "auto") -> torch.device:
 def cpu_has_bf16() -> bool:
     """AVX-512 BF16 / AMX: bf16 matmuls are fast on this CPU."""
     try:
-        flags = open("/proc/cpuinfo").read()
+        with open("/proc/cpuinfo") as fh:
+            flags = fh.read()
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags

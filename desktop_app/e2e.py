@@ -85,52 +85,130 @@ def clipboard(env: dict[str, str]) -> str:
     return r.stdout if r.returncode == 0 else ""
 
 
-def show_image_main(path: str, x: int, y: int) -> int:
-    """Child process: show an image in a frameless window at (x, y) until killed."""
-    from PySide6.QtCore import Qt
+def show_image_main(path: str, x: int, y: int, zoom: float = 1.0) -> int:
+    """Child process: show an image like a page in a browser (zoomed) until killed.
+
+    Prints ``GEOM x y w h`` (the formula's on-screen rectangle) on stdout once shown.
+    """
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QPixmap
-    from PySide6.QtWidgets import QApplication, QLabel
+    from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
     app = QApplication([])
+    page = QWidget()
+    page.setWindowFlags(Qt.WindowType.FramelessWindowHint)
+    page.setWindowTitle("formula")
+    page.setStyleSheet("background: white; color: #222;")
+    lay = QVBoxLayout(page)
+    lay.setContentsMargins(40, 28, 40, 36)
+    lay.setSpacing(18)
+    head = QLabel(f"<span style='color:#888'>file://{Path(path).name}  ·  zoom {zoom:.0%}</span>")
+    text = QLabel("… collecting the terms of the same order, we arrive at")
+    text.setWordWrap(True)
+    pix = QPixmap(path)
+    if zoom != 1.0:
+        pix = pix.scaled(
+            round(pix.width() * zoom),
+            round(pix.height() * zoom),
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
     lab = QLabel()
-    lab.setPixmap(QPixmap(path))
-    lab.setStyleSheet("background: white; padding: 24px;")
-    lab.setWindowFlags(Qt.WindowType.FramelessWindowHint)
-    lab.setWindowTitle("formula")
-    lab.move(x, y)
-    lab.show()
+    lab.setPixmap(pix)
+    lab.setFixedSize(pix.size())
+    lay.addWidget(head)
+    lay.addWidget(text)
+    lay.addWidget(lab, 0, Qt.AlignmentFlag.AlignHCenter)
+    lay.addStretch(1)
+    page.setFixedWidth(max(640, pix.width() + 160))
+    page.move(x, y)
+    page.show()
+
+    def report() -> None:
+        g = lab.mapToGlobal(lab.rect().topLeft())
+        print(f"GEOM {g.x()} {g.y()} {pix.width()} {pix.height()}", flush=True)
+
+    QTimer.singleShot(300, report)
     return app.exec()
 
 
-def attention_shot(out: Path) -> Path:
-    """Offscreen render of the result window with the attention view open (fake prediction)."""
+def im2latex_samples(root: Path, count: int) -> list[tuple[Path, str]]:
+    """The first ``count`` test images of an im2latex-100k style folder with their truth."""
+    formulas = (root / "formulas.lst").read_text(encoding="latin-1").split("\n")
+    out = []
+    for line in (root / "test.lst").read_text().splitlines():
+        parts = line.split()
+        if len(parts) < 2:
+            continue
+        png = root / "formula_images_processed" / f"{parts[1]}.png"
+        if png.exists():
+            out.append((png, formulas[int(parts[0])].strip()))
+        if len(out) >= count:
+            break
+    return out
+
+
+def attention_shot(
+    out: Path,
+    weights: Path | None = None,
+    image: Path | None = None,
+    zoom: float = 2.0,
+    token: int | None = None,
+) -> Path:
+    """Offscreen render of the result window with the attention view open on one token.
+
+    Uses the real recogniser when ``weights`` exists (on ``image`` zoomed like a browser
+    would, else on a typeset formula), else the fake one.
+    """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import numpy as np
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.fake import FakeRecognizer
     from desktop_app.imageconv import qimage_to_rgb, rgb_to_qimage
     from desktop_app.preview import PreviewService, choose_backend, render_png
-
-    app = QApplication.instance() or QApplication([])
-    from PySide6.QtGui import QImage
-
-    formula = r"\frac { a } { b } + x ^ { 2 }"
-    img = QImage.fromData(render_png(formula, choose_backend("auto"), dpi=200), "PNG")  # type: ignore[arg-type]
-    rgb = qimage_to_rgb(img)
-    pred = FakeRecognizer(formula).recognize(np.asarray(rgb))
-    svc = PreviewService("auto")
     from desktop_app.result_window import ResultWindow
 
+    app = QApplication.instance() or QApplication([])
+    formula = r"\frac { a } { b } + x ^ { 2 }"
+    if image is not None:
+        img = QImage(str(image))
+        if zoom != 1.0:
+            img = img.scaled(
+                round(img.width() * zoom),
+                round(img.height() * zoom),
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+    else:
+        img = QImage.fromData(render_png(formula, choose_backend("auto"), dpi=200), "PNG")  # type: ignore[arg-type]
+    rgb = qimage_to_rgb(img)
+    if weights is not None and weights.exists():
+        from desktop_app.worker import default_loader
+
+        rec = default_loader(weights, "auto")
+        pred = rec.recognize(np.asarray(rgb))
+        status = f"Model ready ({weights.name})"
+    else:
+        pred = FakeRecognizer(formula).recognize(np.asarray(rgb))
+        status = "Model ready (fake recogniser, loaded in 0.0 s)"
+    svc = PreviewService("auto")
     w = ResultWindow(svc)
-    w.resize(760, 760)
-    w.set_model_status("ready", "Model ready (fake recogniser, loaded in 0.0 s)")
+    w.resize(820, 860)
+    w.set_model_status("ready", status)
     w.set_snip(rgb_to_qimage(rgb))
     w.set_prediction(pred)
     w.show()
     w.attn_button.setChecked(True)
     assert w.attention_view is not None
-    w.attention_view.slider.setValue(3)
+    if token is None:  # the first sub/superscript body: a token with a compact, visible focus
+        toks = list(pred.tokens)
+        token = next(
+            (i + 2 for i, t in enumerate(toks[:-2]) if t in ("^", "_")), min(3, len(toks) - 1)
+        )
+    w.attention_view.slider.setValue(max(0, token))
     deadline = time.time() + 15
     while time.time() < deadline and (w.last_preview is None or w.last_preview.latex != w.latex()):
         app.processEvents()
@@ -140,7 +218,7 @@ def attention_shot(out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     w.grab().save(str(out))
     svc.shutdown()
-    log(f"screenshot {out}")
+    log(f"screenshot {out}  ({pred.latex!r}, token {token})")
     return out
 
 
@@ -165,13 +243,48 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--attention-shot", action="store_true", help="only save attention.png (offscreen)"
     )
-    ap.add_argument("--show-image", nargs=3, metavar=("PNG", "X", "Y"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--image", type=Path, action="append", default=[], help="formula image(s) to snip"
+    )
+    ap.add_argument("--truth", action="append", default=[], help="ground truth per --image")
+    ap.add_argument(
+        "--im2latex",
+        type=Path,
+        default=None,
+        help="im2latex-100k style folder: snip its first --count test images (truth known)",
+    )
+    ap.add_argument("--count", type=int, default=3)
+    ap.add_argument("--zoom", type=float, default=2.0, help="show images enlarged (browser zoom)")
+    ap.add_argument(
+        "--result-index", type=int, default=-1, help="which snip's result window is result.png"
+    )
+    ap.add_argument("--token", type=int, default=None, help="token shown in attention.png")
+    ap.add_argument(
+        "--show-image", nargs=4, metavar=("PNG", "X", "Y", "ZOOM"), help=argparse.SUPPRESS
+    )
     a = ap.parse_args(argv)
     if a.show_image:
-        return show_image_main(a.show_image[0], int(a.show_image[1]), int(a.show_image[2]))
+        return show_image_main(
+            a.show_image[0], int(a.show_image[1]), int(a.show_image[2]), float(a.show_image[3])
+        )
+    samples: list[tuple[Path | None, str | None]] = []
+    if a.im2latex is not None:
+        samples = list(im2latex_samples(a.im2latex, a.count))
+    elif a.image:
+        samples = [(p, a.truth[i] if i < len(a.truth) else None) for i, p in enumerate(a.image)]
     if a.attention_shot:
-        attention_shot(a.shots / "attention.png")
+        from core.paths import default_weights_path
+
+        attention_shot(
+            a.shots / "attention.png",
+            a.weights or default_weights_path(),
+            samples[0][0] if samples else None,
+            a.zoom,
+            a.token,
+        )
         return 0
+    if not samples:  # a formula typeset by the same renderer as the preview, shown 1:1
+        samples = [(None, a.formula)]
 
     for tool in ("Xvfb", "xdotool", "xclip"):
         if not shutil.which(tool):
@@ -240,23 +353,6 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             time.sleep(0.5)
-        # a formula on screen, typeset by the same renderer as the preview
-        from desktop_app.preview import choose_backend, render_png
-
-        png = tmp / "formula.png"
-        png.write_bytes(render_png(a.formula, choose_backend("auto"), dpi=220))
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "desktop_app.e2e", "--show-image", str(png), "200", "300"],
-                env=env,
-                cwd=REPO,
-            )
-        )
-        from PIL import Image
-
-        fw, fh = Image.open(png).size
-        time.sleep(1.5)
-
         beside = Path(sys.executable).parent / "latexsnip"  # the venv's console script
         latexsnip = str(beside) if beside.exists() else shutil.which("latexsnip")
         app_cmd = (
@@ -283,7 +379,21 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit
             time.sleep(0.2)
         check(True, f"app listening after {time.perf_counter() - t0:.1f} s")
-        time.sleep(1.0)
+        status_cmd = [
+            sys.executable,
+            "-c",
+            "from desktop_app.main import query_status; s = query_status(); print(s[0] if s else '')",
+        ]
+        while time.perf_counter() - t0 < 90:
+            st = subprocess.run(status_cmd, env=env, cwd=REPO, capture_output=True, text=True)
+            if st.stdout.strip() not in ("loading", ""):
+                break
+            time.sleep(0.3)
+        check(
+            st.stdout.strip() == "ready",
+            f"model state {st.stdout.strip()!r} after {time.perf_counter() - t0:.1f} s",
+        )
+        time.sleep(0.5)
         if shutil.which("trayer"):
             # open the tray menu (icon at the right end of trayer's 28 px bar) and keep its corner
             sw = int(a.size.split("x")[0])
@@ -306,44 +416,103 @@ def main(argv: list[str] | None = None) -> int:
                 "import sys; from desktop_app.main import snip_main; sys.exit(snip_main(['--no-start']))",
             ]
         )
-        rs = subprocess.run(snip_cmd, env=env, cwd=REPO)
-        check(
-            rs.returncode == 0,
-            f"`{' '.join(Path(c).name for c in snip_cmd[:2])}` reached the running app",
-        )
-        time.sleep(1.5)
-        x0, y0 = 200 + 24 - 6, 300 + 24 - 6  # label padding 24 px, 6 px margin
-        x1, y1 = x0 + fw + 12, y0 + fh + 12
         xd = ["xdotool"]
-        subprocess.run(xd + ["mousemove", str(x0), str(y0), "mousedown", "1"], env=env)
-        for k in range(1, 6):
-            subprocess.run(
-                xd + ["mousemove", str(x0 + (x1 - x0) * k // 6), str(y0 + (y1 - y0) * k // 6)],
+        previous = ""
+        results: list[tuple[str, str | None]] = []
+        for n, (image, truth) in enumerate(samples):
+            zoom = a.zoom
+            if image is None:
+                from desktop_app.preview import choose_backend, render_png
+
+                image = tmp / "formula.png"
+                image.write_bytes(render_png(str(truth), choose_backend("auto"), dpi=220))
+                zoom = 1.0
+            shower = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "desktop_app.e2e",
+                    "--show-image",
+                    str(image),
+                    "120",
+                    "140",
+                    str(zoom),
+                ],
                 env=env,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                text=True,
             )
-            time.sleep(0.05)
-        time.sleep(0.3)
-        shot(a.shots / "overlay.png", env)
-        subprocess.run(xd + ["mousemove", str(x1), str(y1), "mouseup", "1"], env=env)
-
-        expected = None
-        if not real:
-            from desktop_app.fake import FAKE_LATEX
-
-            expected = FAKE_LATEX
-        deadline = time.time() + 60
-        text = ""
-        while time.time() < deadline:
-            text = clipboard(env).strip()
-            if text and (expected is None or text == expected):
-                break
+            procs.append(shower)  # type: ignore[arg-type]
+            assert shower.stdout is not None
+            line = shower.stdout.readline().split()
+            fx, fy, fw, fh = (int(v) for v in line[1:5])
+            time.sleep(0.5)
+            rs = subprocess.run(snip_cmd, env=env, cwd=REPO)
+            check(
+                rs.returncode == 0,
+                f"`{' '.join(Path(c).name for c in snip_cmd[:2])}` reached the running app",
+            )
+            time.sleep(1.2)
+            x0, y0 = fx - 10, fy - 10  # a 10 px margin around the formula
+            x1, y1 = fx + fw + 10, fy + fh + 10
+            subprocess.run(xd + ["mousemove", str(x0), str(y0), "mousedown", "1"], env=env)
+            for k in range(1, 6):
+                subprocess.run(
+                    xd + ["mousemove", str(x0 + (x1 - x0) * k // 6), str(y0 + (y1 - y0) * k // 6)],
+                    env=env,
+                )
+                time.sleep(0.05)
             time.sleep(0.3)
-        check(
-            bool(text) and (expected is None or text == expected),
-            f"clipboard holds the LaTeX: {text!r}",
-        )
-        time.sleep(1.5)  # preview render
-        shot(a.shots / "result.png", env, "LaTeXSnip – result")
+            if n == 0:
+                shot(a.shots / "overlay.png", env)
+            subprocess.run(xd + ["mousemove", str(x1), str(y1), "mouseup", "1"], env=env)
+
+            expected = None
+            if not real:
+                from desktop_app.fake import FAKE_LATEX
+
+                expected = FAKE_LATEX
+            deadline = time.time() + 60
+            text = ""
+            while time.time() < deadline:
+                text = clipboard(env).strip()
+                if expected is not None and text == expected:
+                    break  # the fake always answers the same
+                if expected is None and text and text != previous:
+                    break
+                time.sleep(0.3)
+            check(
+                bool(text) and (expected is None or text == expected),
+                f"clipboard holds the LaTeX of {image.name}",
+            )
+            print(f"    clipboard: {text}\n    truth:     {truth}", flush=True)
+            results.append((text, truth))
+            previous = text
+            time.sleep(1.5)  # preview render
+            shot(tmp / f"result-{n}.png", env, "LaTeXSnip – result")
+            shower.terminate()
+            shower.wait(5)
+            time.sleep(0.3)
+        pick = tmp / f"result-{a.result_index % len(samples)}.png"
+        shutil.copyfile(pick, a.shots / "result.png")
+        log(f"screenshot {a.shots / 'result.png'} (snip {a.result_index % len(samples) + 1})")
+        if real:
+            from core.normalize import normalize_latex
+            from training.metrics import edit_distance
+
+            for text, truth in results:
+                if not truth:
+                    continue
+                try:
+                    ref = normalize_latex(truth) or truth
+                except Exception:  # an unparsable truth: compare with its raw tokens
+                    ref = truth
+                d = edit_distance(text.split(), ref.split())
+                log(
+                    f"truth (normalised): {ref}\n    token edit distance {d} / {len(ref.split())}"
+                    f"{'  (exact match)' if d == 0 else ''}"
+                )
 
         # the global hotkey (pynput on X11) opens the overlay too; a right click cancels it
         subprocess.run(xd + ["key", "ctrl+alt+m"], env=env)

@@ -164,6 +164,14 @@ class SettingsDialog(QDialog):
         )
         self.weights = QLineEdit(current.weights_file)
         self.weights.setPlaceholderText(f"default: {default_weights_path()}")
+        # wide enough for a typical path (no clipped start), but not wider than ~ 70 characters
+        fm = self.weights.fontMetrics()
+        shown = current.weights_file or self.weights.placeholderText()
+        self.weights.setMinimumWidth(
+            min(fm.horizontalAdvance("M" * 40) * 7 // 4, fm.horizontalAdvance(shown) + 24)
+        )
+        self.weights.setCursorPosition(0)
+        self.weights.setToolTip(current.weights_file or str(default_weights_path()))
         browse = QPushButton("Browse ...")
         browse.clicked.connect(self._browse)
         wrow = QHBoxLayout()

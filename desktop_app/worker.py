@@ -31,7 +31,25 @@ def default_loader(path: Path, device: str) -> Any:
     """Runs in the worker thread: the only place the app imports torch (via core.recognizer)."""
     from core.recognizer import Recognizer
 
-    return Recognizer.load(path, device=device)
+    rec = Recognizer.load(path, device=device)
+    warm_up(rec)
+    return rec
+
+
+def warm_up(model: Any) -> None:
+    """One throw-away recognition so the user's first snip does not pay for kernel set-up."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    canvas = Image.new("RGB", (200, 40), "white")
+    ImageDraw.Draw(canvas).text((10, 12), "a + b = c^2", fill="black")  # PIL's built-in font
+    img = np.asarray(canvas)
+    t0 = time.perf_counter()
+    try:
+        model.recognize(img, beam=1)
+    except Exception as exc:  # warm-up is best effort; real errors show on the first snip
+        log.debug("warm-up recognition failed: %s", exc)
+    log.info("warm-up recognition: %.0f ms", (time.perf_counter() - t0) * 1000)
 
 
 @dataclass(frozen=True)
@@ -120,8 +138,15 @@ class RecognizerWorker(QObject):
                 job.job_id, "The model is not loaded yet (see the status in the tray menu)."
             )
             return
+        t0 = time.perf_counter()
         try:
             pred = self._model.recognize(job.image, beam=job.beam)
+            log.info(
+                "recognised job %d (beam %d) in %.0f ms",
+                job.job_id,
+                job.beam,
+                (time.perf_counter() - t0) * 1000,
+            )
         except Exception as exc:
             log.info("recognition failed: %s", exc)
             log.debug("%s", traceback.format_exc())

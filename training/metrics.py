@@ -276,7 +276,9 @@ def image_match_details(
     n = len(gold_formulas)
     preds = [" ".join(tokenize(p)) for p in pred_formulas]
     both = list(gold_formulas) + preds
-    results = render_formulas(both, font=font, dpi=dpi, workers=workers, progress=progress)
+    # Mid-grey threshold (not the training data's bold "any ink" one): stroke widths as
+    # pdflatex draws them, so a glyph swap shifts the following columns as little as possible.
+    results = render_formulas(both, font=font, dpi=dpi, workers=workers, progress=progress, threshold=128)
     out: list[bool | None] = []
     for k in range(n):
         g, p = results[k], results[n + k]

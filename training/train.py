@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -334,7 +335,7 @@ class _EpochSampler:
         self.t, self.lengths = trainer, lengths
         self.start_epoch, self.start_pos = trainer.epoch, trainer.batch_pos
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         epoch, pos = self.start_epoch, self.start_pos
         cfg = self.t.cfg
         while True:
