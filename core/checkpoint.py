@@ -85,6 +85,7 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
     os.close(fd)
     try:
         save_file(ckpt.state_dict, tmp, metadata={"latexsnip": json.dumps(meta)})
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; weights are not secret
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

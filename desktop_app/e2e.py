@@ -196,7 +196,7 @@ def attention_shot(
         status = "Model ready (fake recogniser, loaded in 0.0 s)"
     svc = PreviewService("auto")
     w = ResultWindow(svc)
-    w.resize(820, 860)
+    w.resize(820, 780)
     w.set_model_status("ready", status)
     w.set_snip(rgb_to_qimage(rgb))
     w.set_prediction(pred)

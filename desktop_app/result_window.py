@@ -50,6 +50,33 @@ def copy_text(text: str) -> None:
     cb.setText(text)
 
 
+def display_input(model_input: np.ndarray) -> np.ndarray:
+    """The model input as dark ink on white, whichever polarity the recogniser used.
+
+    The real preprocessing gives ink = 1 on background = 0; the background is the majority
+    of the pixels, so a dark median means the image has to be inverted for display.
+    """
+    m = np.clip(np.asarray(model_input, dtype=np.float32), 0.0, 1.0)
+    return 1.0 - m if m.size and float(np.median(m)) < 0.5 else m
+
+
+def upsample_bilinear(a: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Bilinear upsampling of an (Hf, Wf) grid to (h, w), cell centres aligned (as in Qt/PIL)."""
+    a = np.asarray(a, dtype=np.float32)
+    hf, wf = a.shape
+
+    def axis(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+        i0 = np.floor(x).astype(int)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        return i0, i1, (x - i0).astype(np.float32)
+
+    r0, r1, fr = axis(h, hf)
+    c0, c1, fc = axis(w, wf)
+    rows = a[r0] * (1 - fr)[:, None] + a[r1] * fr[:, None]  # (h, wf)
+    return rows[:, c0] * (1 - fc)[None, :] + rows[:, c1] * fc[None, :]
+
+
 class AttentionView(QWidget):
     """Heat map of one token's attention over the model input (pyqtgraph, imported lazily)."""
 
@@ -68,8 +95,17 @@ class AttentionView(QWidget):
         self.vb = self.plot.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.base = pg.ImageItem(axisOrder="row-major")
         self.heat = pg.ImageItem(axisOrder="row-major")
-        lut = pg.colormap.get("inferno").getLookupTable(nPts=256, alpha=True)
-        lut[:, 3] = np.linspace(0, 200, 256).astype(lut.dtype)  # low attention: transparent
+        # a translucent highlighter over dark-on-white ink: yellow -> red, low attention clear
+        ramp = np.linspace(0.0, 1.0, 256)
+        lut = np.stack(
+            [
+                np.full(256, 235.0),
+                200.0 * (1 - ramp) + 40.0 * ramp,
+                20.0 * (1 - ramp),
+                150.0 * np.sqrt(ramp),
+            ],
+            axis=1,
+        ).astype(np.uint8)
         self.heat.setLookupTable(lut)
         self.vb.addItem(self.base)
         self.vb.addItem(self.heat)
@@ -87,6 +123,7 @@ class AttentionView(QWidget):
         self.attention: np.ndarray | None = None
         self.model_input: np.ndarray | None = None
         self.setMinimumHeight(160)
+        self.setMaximumHeight(260)  # the model input is ~5:1; more height is only white space
 
     def set_data(
         self, model_input: np.ndarray, attention: np.ndarray, tokens: list[str], probs: list[float]
@@ -94,7 +131,7 @@ class AttentionView(QWidget):
         self.model_input = np.asarray(model_input, dtype=np.float32)
         self.attention = np.asarray(attention, dtype=np.float32)
         self.tokens, self.probs = tokens, probs
-        self.base.setImage(self.model_input, levels=(0.0, 1.0))
+        self.base.setImage(display_input(self.model_input), levels=(0.0, 1.0))
         self.slider.setRange(0, max(0, self.attention.shape[0] - 1))
         self.slider.setValue(0)
         self._show(0)
@@ -105,11 +142,8 @@ class AttentionView(QWidget):
         if self.attention is None or self.model_input is None or not len(self.attention):
             return None
         t = min(max(t, 0), self.attention.shape[0] - 1)
-        a = self.attention[t]
         h, w = self.model_input.shape
-        rows = np.minimum((np.arange(h) * a.shape[0]) // h, a.shape[0] - 1)
-        cols = np.minimum((np.arange(w) * a.shape[1]) // w, a.shape[1] - 1)
-        up = a[rows][:, cols]
+        up = upsample_bilinear(self.attention[t], h, w)
         m = float(up.max())
         return up / m if m > 0 else up
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-USAGE = """usage: latexsnip data {build,pack} [ARGS...]
+USAGE = """usage: latexsnip data {prepare,build,pack} [ARGS...]
 
+  prepare list the offline training/val/test formulas (harvested corpus + im2latex val/test)
   build   render formulas with TeX Live into a `datasets` DatasetDict (+ optional pack)
   pack    write the compact parquet pack of a built dataset (to carry to a GPU machine)
 
-`latexsnip data build --help` and `latexsnip data pack --help` describe inputs and outputs."""
+`latexsnip data SUBCOMMAND --help` describes inputs and outputs."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     sub, rest = argv[0], argv[1:]
+    if sub == "prepare":
+        from training.prepare_corpus import main as prepare_main
+
+        return int(prepare_main(rest) or 0)
     if sub == "build":
         from training.data_build import main as build_main
 

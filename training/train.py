@@ -120,6 +120,9 @@ class Trainer:
         keep = [i for i, f in enumerate(formulas) if len(f.split()) <= self.cfg.max_tokens]
         formulas, images = [formulas[i] for i in keep], [images[i] for i in keep]
         init_ckpt = load_checkpoint(args.init) if args.init else None
+        self.init_provenance = (
+            {"init_from": str(args.init), "init_provenance": init_ckpt.provenance} if init_ckpt is not None else {}
+        )
         if resume_state is not None:
             self.vocab = Vocab(tuple(resume_state["vocab"]))
             self.model_cfg = ModelConfig(**resume_state["model_config"])
@@ -207,7 +210,7 @@ class Trainer:
             self.model_cfg, self.vocab, self.pre, clean_state_dict(self.model),
             provenance={"data": self.data_source, "steps": self.step, "train_seconds": round(self.train_seconds),
                         "device": str(self.device), "world_size": self.world, "train_config": asdict(self.cfg),
-                        "train_formulas": len(self.train_set)},
+                        "train_formulas": len(self.train_set), **self.init_provenance},
             metrics=metrics,
         )
 

@@ -156,3 +156,28 @@ def test_tex_fixups_undo_normalisation_artifacts():
         == r"\renewcommand{\arraystretch}{1.2}"
     )
     assert tex_fixups(r"\mbox { a b c } \hspace { 1 c }") == r"\mbox { a b c } \hspace { 1 c }"
+
+
+def test_attention_display_is_dark_ink_on_white_for_either_polarity():
+    from desktop_app.result_window import display_input
+
+    ink_is_one = np.zeros((8, 40), np.float32)  # the real preprocessing: ink 1, background 0
+    ink_is_one[3:5, 5:30] = 1.0
+    shown = display_input(ink_is_one)
+    assert shown[0, 0] == 1.0 and shown[4, 10] == 0.0
+    ink_is_zero = 1.0 - ink_is_one  # already dark on white: unchanged
+    np.testing.assert_array_equal(display_input(ink_is_zero), ink_is_zero)
+
+
+def test_attention_upsampling_is_smooth_and_keeps_the_peak_cell():
+    from desktop_app.result_window import upsample_bilinear
+
+    a = np.zeros((4, 40), np.float32)  # the real grid: 4 x 40 over a 64 x 320 input
+    a[1, 10] = 1.0
+    up = upsample_bilinear(a, 64, 320)
+    assert up.shape == (64, 320)
+    r, c = np.unravel_index(int(np.argmax(up)), up.shape)
+    assert 16 <= r < 32 and 80 <= c < 88  # inside cell (1, 10)
+    assert 0.0 < up[r, c + 8] < up[r, c]  # falls off smoothly into the next cell
+    assert up.min() >= 0.0 and up.max() <= 1.0
+    np.testing.assert_allclose(upsample_bilinear(np.ones((4, 40)), 64, 320), 1.0)

@@ -155,3 +155,16 @@ def test_gui_modules_do_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_warm_up_is_best_effort():
+    class Rec:
+        calls = 0
+
+        def recognize(self, image, beam=1):
+            Rec.calls += 1
+            assert image.ndim == 3 and image.dtype == np.uint8 and (image < 128).any()
+            raise ImageError("no formula")
+
+    W.warm_up(Rec())  # the error is swallowed
+    assert Rec.calls == 1
