@@ -53,11 +53,17 @@ def one_run(args: argparse.Namespace, i: int) -> dict[str, object]:
         env["LATEXSNIP_FAKE_RECOGNIZER"] = "1"
     ini = data / "settings.ini"
     ini.write_text(f"[General]\nweights_file={args.weights or ''}\ndevice={args.device}\n")
-    query = [
-        sys.executable,
-        "-c",
-        "from desktop_app.main import query_status as q; r = q(500); print(r[0] if r else '')",
-    ]
+    # polled in this process over the local socket: a Python child per poll (PySide6 import,
+    # ~0.3 s CPU each) would compete with the app for the cores and inflate its figures
+    sys.path.insert(0, str(REPO))
+    from desktop_app.main import query_status
+
+    os.environ["LATEXSNIP_INSTANCE"] = instance
+
+    def query() -> str:
+        r = query_status(500)
+        return r[0] if r else ""
+
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [
@@ -78,12 +84,10 @@ def one_run(args: argparse.Namespace, i: int) -> dict[str, object]:
                 raise RuntimeError(
                     f"app exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}"
                 )
-            state = subprocess.run(
-                query, env=env, cwd=REPO, capture_output=True, text=True
-            ).stdout.strip()
+            state = query()
             now = time.perf_counter()
             if state and t_tray is None:
-                t_tray = now - t0  # slight overestimate: includes one query process start
+                t_tray = now - t0  # the app listens right after showing its tray icon
             if state == "ready":
                 t_ready = now - t0
                 break
@@ -93,15 +97,9 @@ def one_run(args: argparse.Namespace, i: int) -> dict[str, object]:
         time.sleep(0.5)
         rss = rss_mib(proc.pid)
     finally:
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from desktop_app.main import send_message; send_message(b'quit\\n')",
-            ],
-            env=env,
-            cwd=REPO,
-        )
+        from desktop_app.main import send_message
+
+        send_message(b"quit\n")
         try:
             proc.wait(15)
         except subprocess.TimeoutExpired:

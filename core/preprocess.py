@@ -101,6 +101,28 @@ def _stretch(gray: np.ndarray) -> np.ndarray:
     return np.clip((gray - ink) / (bg - ink), 0.0, 1.0)
 
 
+def _clear_border_lines(gray: np.ndarray, depth: int = 3, cover: float = 0.95) -> np.ndarray:
+    """A hand-dragged snip often catches a frame, rule or table border along an edge: rows or
+    columns within ``depth`` px of an edge that are inked over ``cover`` of their length become
+    background (a formula never fills an edge line like that)."""
+    h, w = gray.shape
+    if h <= 2 * depth or w <= 2 * depth:
+        return gray
+    ink = gray < 0.75
+    out = None
+    for rows in (range(depth), range(h - depth, h)):
+        for r in rows:
+            if ink[r].mean() > cover:
+                out = gray.copy() if out is None else out
+                out[r] = 1.0
+    for cols in (range(depth), range(w - depth, w)):
+        for c in cols:
+            if ink[:, c].mean() > cover:
+                out = gray.copy() if out is None else out
+                out[:, c] = 1.0
+    return gray if out is None else out
+
+
 def glyph_height(ink: np.ndarray) -> float | None:
     """Typical character height in px: a high percentile of upright connected components."""
     labels, n = ndimage.label(ink)
@@ -131,7 +153,7 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
         h, w = image.shape[:2]
     if min(w, h) < cfg.min_side:
         raise ImageError(f"The image is {w}x{h} px: too small to hold a formula (select a larger area).")
-    gray = _stretch(to_gray(image))
+    gray = _clear_border_lines(_stretch(to_gray(image)))
     mask = gray < 0.5
     if not mask.any():
         raise ImageError("The image is blank: no formula found (select an area with visible text).")

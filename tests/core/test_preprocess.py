@@ -87,3 +87,15 @@ def test_filled_area_is_not_a_formula() -> None:
     photo[:4, :] = 255
     with pytest.raises(ImageError):
         preprocess(photo)
+
+
+def test_frame_caught_by_a_loose_snip_is_ignored() -> None:
+    im = draw("k > 0")
+    framed = Image.new("L", (im.width + 60, im.height + 40), 255)
+    framed.paste(im, (30, 20))
+    px = framed.load()
+    for x in range(framed.width):  # a table rule along the top and a frame on the left
+        px[x, 0] = 90
+    for y in range(framed.height):
+        px[1, y] = 120
+    assert np.abs(preprocess_array(framed) - preprocess_array(im)).mean() < 0.01

@@ -168,3 +168,12 @@ def test_warm_up_is_best_effort():
 
     W.warm_up(Rec())  # the error is swallowed
     assert Rec.calls == 1
+
+
+def test_cpu_threads_half_the_cores_or_the_override():
+    assert W.cpu_threads(2, {}) == 1
+    assert W.cpu_threads(1, {}) == 1
+    assert W.cpu_threads(8, {}) == 4
+    assert W.cpu_threads(64, {}) == 4
+    assert W.cpu_threads(2, {"LATEXSNIP_THREADS": "3"}) == 3
+    assert W.cpu_threads(8, {"LATEXSNIP_THREADS": "zero"}) == 4
