@@ -82,7 +82,7 @@ def one_run(args: argparse.Namespace, i: int) -> dict[str, object]:
         while time.perf_counter() - t0 < args.timeout:
             if proc.poll() is not None:
                 raise RuntimeError(
-                    f"app exited with {proc.returncode}: {proc.stderr.read().decode()[-2000:]}"
+                    f"app exited with {proc.returncode}: {(proc.stderr.read() if proc.stderr else b'').decode()[-2000:]}"
                 )
             state = query()
             now = time.perf_counter()

@@ -39,7 +39,8 @@ class Checkpoint:
 
     def build_model(self) -> Im2Latex:
         """The model with these weights; a key or shape mismatch raises CheckpointError."""
-        model = Im2Latex(self.model_config)
+        with torch.device("meta"):  # no time spent initialising weights that are replaced anyway
+            model = Im2Latex(self.model_config)
         expected = model.state_dict()
         for k, v in expected.items():
             if k not in self.state_dict:
@@ -52,8 +53,8 @@ class Checkpoint:
         extra = sorted(set(self.state_dict) - set(expected))
         if extra:
             raise CheckpointError(f"{self.source}: weights do not match the model (unexpected tensors {extra[:3]})")
-        model.load_state_dict(self.state_dict)
-        return model
+        model.load_state_dict(self.state_dict, assign=True)
+        return model.float()
 
 
 def clean_state_dict(model: torch.nn.Module, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:

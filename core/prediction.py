@@ -13,7 +13,7 @@ class Prediction:
     """One recognised formula.
 
     ``attention`` has shape (T, Hf, Wf): for output token t, the weights over the encoder's
-    feature grid; the grid covers ``model_input`` (H, W, values 0..1, ink dark on white) evenly,
+    feature grid; the grid covers ``model_input`` (H, W, values 0..1, ink = 1 on background = 0) evenly,
     so cell (i, j) spans rows i*H/Hf..(i+1)*H/Hf and columns j*W/Wf..(j+1)*W/Wf.
     """
 

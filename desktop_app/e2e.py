@@ -1,12 +1,15 @@
 """End-to-end check of the real app under Xvfb (run by hand; not part of the unit tests).
 
     python -m desktop_app.e2e [--display :97] [--keep] [--shots docs/screenshots]
+        [--weights W] [--im2latex DIR --count N | --image PNG [--truth TEX] ...] [--zoom 2]
 
 Needs Xvfb, xdotool and xclip (and optionally trayer as a tray host). Steps: start Xvfb (and
-trayer), show a formula image rendered by the preview renderer, start the app, run
-`latexsnip snip` (through the CLI when installed), drag over the formula with xdotool, read the
-clipboard with xclip, open the History and Settings windows, save screenshots, quit through
-the local socket. Uses the real recogniser when resources/weights/default.safetensors exists,
+trayer), start the app and wait for its model, then for each formula image (im2latex test
+images, --image files, or --formula typeset by the preview renderer) show it like a browser
+page at --zoom, run `latexsnip snip` (through the CLI when installed), drag over the formula
+with xdotool, read the clipboard with xclip and print it beside the ground truth (normalised,
+with the token edit distance); then open the History and Settings windows, save screenshots,
+quit through the local socket. Uses the real recogniser when resources/weights/default.safetensors exists,
 else the built-in fake (LATEXSNIP_FAKE_RECOGNIZER=1). Exit code 0 when every check passed.
 """
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ def default_loader(path: Path, device: str) -> Any:
     return rec
 
 
-def cpu_threads(cpu_count: int | None = None, env: dict[str, str] | None = None) -> int:
+def cpu_threads(cpu_count: int | None = None, env: Mapping[str, str] | None = None) -> int:
     """Intra-op threads for CPU inference: ``LATEXSNIP_THREADS``, else half the cores (1..4).
 
     The decoder runs ~50 small sequential steps, so extra threads buy little; on a 2-core
@@ -57,8 +57,7 @@ def cpu_threads(cpu_count: int | None = None, env: dict[str, str] | None = None)
     """
     import os
 
-    env = os.environ if env is None else env
-    raw = env.get("LATEXSNIP_THREADS", "").strip()
+    raw = (os.environ if env is None else env).get("LATEXSNIP_THREADS", "").strip()
     if raw.isdigit() and int(raw) > 0:
         return int(raw)
     n = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
