@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=TrainConfig.workers, help="DataLoader processes")
     p.add_argument("--val-every", type=int, default=TrainConfig.val_every)
     p.add_argument("--val-size", type=int, default=TrainConfig.val_size)
+    p.add_argument("--log-every", type=int, default=100, help="log at least every N steps (and every 10 s)")
     p.add_argument("--ckpt-minutes", type=float, default=TrainConfig.ckpt_minutes)
     p.add_argument("--limit", type=int, help="use only the first N training formulas")
     p.add_argument("--no-augment", action="store_true")
@@ -269,7 +270,7 @@ class Trainer:
             now = time.monotonic()
             self.train_seconds += now - t_prev
             t_prev = now
-            if now - last_print > 10 or self.step == 1:
+            if now - last_print > 10 or self.step == 1 or self.step % self.args.log_every == 0:
                 rate = seen_since / max(now - t_since, 1e-6)
                 loss_v = loss.item()
                 left = (1.0 - self.progress()) * self.train_seconds / max(self.progress(), 1e-9)

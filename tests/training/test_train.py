@@ -35,7 +35,7 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _args(pack: Path, out: Path, *extra: str) -> list[str]:
     return ["--data", str(pack), "--out", str(out), "--device", "cpu", "--batch-size", "6", "--workers", "0",
             "--model", MODEL, "--preprocess", PRE, "--no-augment", "--lr", "3e-3", "--warmup-steps", "5",
-            "--val-size", "6", *extra]
+            "--val-size", "6", "--log-every", "5", *extra]
 
 
 def _log(out: Path) -> list[dict]:
