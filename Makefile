@@ -6,10 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages: TeX Live + ghostscript for data rendering and the TeX preview; Qt's xcb
-# platform libraries for a real display; Xvfb/xdotool/xclip for the end-to-end run.
+# platform libraries for a real display; Xvfb/xdotool/xclip/trayer for the end-to-end run.
 DEBS := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended lmodern ghostscript \
         libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
-        libxcb-shape0 fontconfig xvfb xdotool xclip
+        libxcb-shape0 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 \
+        fontconfig xvfb xdotool xclip trayer
 
 .PHONY: run test lint bench system-deps
 
