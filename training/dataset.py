@@ -4,7 +4,6 @@ by the ONE core.preprocess function, in length-bucketed batches that shard acros
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +109,3 @@ def epoch_batches(
     mine = [batches[k] for k in order][rank::world]
     n = len(batches) // world
     return [[(epoch, int(i)) for i in b] for b in mine[:n]]
-
-
-def save_json(path: Path, obj: object) -> None:
-    path.write_text(json.dumps(obj, indent=1))
