@@ -109,18 +109,14 @@ def _clear_border_lines(gray: np.ndarray, depth: int = 3, cover: float = 0.95) -
     if h <= 2 * depth or w <= 2 * depth:
         return gray
     ink = gray < 0.75
-    out = None
-    for rows in (range(depth), range(h - depth, h)):
-        for r in rows:
-            if ink[r].mean() > cover:
-                out = gray.copy() if out is None else out
-                out[r] = 1.0
-    for cols in (range(depth), range(w - depth, w)):
-        for c in cols:
-            if ink[:, c].mean() > cover:
-                out = gray.copy() if out is None else out
-                out[:, c] = 1.0
-    return gray if out is None else out
+    rows = [r for r in (*range(depth), *range(h - depth, h)) if ink[r].mean() > cover]
+    cols = [c for c in (*range(depth), *range(w - depth, w)) if ink[:, c].mean() > cover]
+    if not rows and not cols:
+        return gray
+    out = gray.copy()
+    out[rows] = 1.0
+    out[:, cols] = 1.0
+    return out
 
 
 def glyph_height(ink: np.ndarray) -> float | None:

@@ -68,10 +68,9 @@ class Recognizer:
         with torch.inference_mode():
             with autocast(self.device, self.dtype):
                 feats, (hf, wf) = self.model.encoder(batch)  # (B, L, D)
-            decode_dtype = self.dtype if self.decoder_dtype is None else None
             if self.decoder_dtype is not None:
                 feats = feats.to(self.decoder_dtype)
-            with autocast(self.device, decode_dtype):
+            with autocast(self.device, self.dtype if self.decoder_dtype is None else None):
                 decoded = beam_search(self.model, feats, beam) if beam > 1 else greedy(self.model, feats)
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         return [self._prediction(d, a, hf, wf, ms) for d, a in zip(decoded, arrays, strict=True)]

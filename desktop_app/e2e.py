@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, TypeVar
+
+_Img = TypeVar("_Img", bound=Any)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -88,6 +91,20 @@ def clipboard(env: dict[str, str]) -> str:
     return r.stdout if r.returncode == 0 else ""
 
 
+def _zoomed(image: _Img, zoom: float) -> _Img:
+    """A QPixmap or QImage scaled by ``zoom`` (smooth), as a browser at that zoom shows it."""
+    if zoom == 1.0:
+        return image
+    from PySide6.QtCore import Qt
+
+    return image.scaled(
+        round(image.width() * zoom),
+        round(image.height() * zoom),
+        Qt.AspectRatioMode.IgnoreAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+
+
 def show_image_main(path: str, x: int, y: int, zoom: float = 1.0) -> int:
     """Child process: show an image like a page in a browser (zoomed) until killed.
 
@@ -108,14 +125,7 @@ def show_image_main(path: str, x: int, y: int, zoom: float = 1.0) -> int:
     head = QLabel(f"<span style='color:#888'>file://{Path(path).name}  ·  zoom {zoom:.0%}</span>")
     text = QLabel("… collecting the terms of the same order, we arrive at")
     text.setWordWrap(True)
-    pix = QPixmap(path)
-    if zoom != 1.0:
-        pix = pix.scaled(
-            round(pix.width() * zoom),
-            round(pix.height() * zoom),
-            Qt.AspectRatioMode.IgnoreAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
+    pix = _zoomed(QPixmap(path), zoom)
     lab = QLabel()
     lab.setPixmap(pix)
     lab.setFixedSize(pix.size())
@@ -165,7 +175,6 @@ def attention_shot(
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import numpy as np
-    from PySide6.QtCore import Qt
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QApplication
 
@@ -177,14 +186,7 @@ def attention_shot(
     app = QApplication.instance() or QApplication([])
     formula = r"\frac { a } { b } + x ^ { 2 }"
     if image is not None:
-        img = QImage(str(image))
-        if zoom != 1.0:
-            img = img.scaled(
-                round(img.width() * zoom),
-                round(img.height() * zoom),
-                Qt.AspectRatioMode.IgnoreAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
+        img = _zoomed(QImage(str(image)), zoom)
     else:
         img = QImage.fromData(render_png(formula, choose_backend("auto"), dpi=200), "PNG")  # type: ignore[arg-type]
     rgb = qimage_to_rgb(img)
