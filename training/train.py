@@ -294,6 +294,7 @@ class Trainer:
             self.log_print(f"stopped at step {self.step}; state saved to {self.out / STATE} (resume with --resume)")
         self._write_png()
         if self.world > 1:
+            dist.barrier()  # rank 0 may still be validating: leave together, or gloo aborts the others
             dist.destroy_process_group()
         return 0
 
