@@ -63,6 +63,13 @@ class Encoder(nn.Module):
         return f.flatten(2).transpose(1, 2).contiguous(), (hf, wf)  # (B, L, D)
 
 
+def fast_tanh(x: torch.Tensor) -> torch.Tensor:
+    """tanh(x) = 2 sigmoid(2x) - 1. The same function, but on this CPU torch's tanh on a
+    (B, L, A) tensor costs 4-9x its sigmoid (measured 3.2 ms vs 0.34 ms for 1.3M floats), and
+    the attention applies it at every decoding step: training decoder 408 -> 356 ms per batch."""
+    return torch.sigmoid(2.0 * x) * 2.0 - 1.0
+
+
 class Attention(nn.Module):
     """Bahdanau (additive) attention: score = v . tanh(W_k k + W_q h)."""
 
@@ -76,7 +83,7 @@ class Attention(nn.Module):
         return self.key(feats)  # (B, L, A), computed once per image
 
     def forward(self, feats: torch.Tensor, keys: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        e = self.v(torch.tanh(keys + self.query(h)[:, None, :])).squeeze(2)  # (B, L)
+        e = self.v(fast_tanh(keys + self.query(h)[:, None, :])).squeeze(2)  # (B, L)
         alpha = torch.softmax(e.float(), dim=1).to(feats.dtype)  # (B, L)
         context = torch.bmm(alpha[:, None, :], feats).squeeze(1)  # (B, D)
         return context, alpha

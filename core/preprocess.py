@@ -4,14 +4,19 @@ Any image of a formula (PIL or numpy; RGB, RGBA, grayscale, 16-bit, dark backgro
 -> a (1, H, W) float tensor, ink = 1 on background = 0, in the geometry the model was trained on:
 contrast-normalised, cropped to ink, rescaled so that glyphs have the height they have in
 im2latex renderings, and placed left-aligned, vertically centred on an H x W canvas.
+With ``trim_multiple`` N > 0 the canvas ends at the first multiple of N px past the formula
+(at most W): blank columns cost encoder and attention time and say nothing. Batches of such
+canvases are right-padded with blank columns by ``pad_stack`` (training and inference alike).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage
 
@@ -26,6 +31,7 @@ class PreprocessConfig:
     glyph_height: float = 8.5  # median glyph height (px) of genuine im2latex images (measured on the sample)
     keep_scale_within: float = 1.3  # rescale only when the estimate is off by more than this factor
     min_side: int = 4  # smaller inputs are rejected
+    trim_multiple: int = 0  # 0: every canvas is `width` px wide; N: cut blank columns, width a multiple of N
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -177,7 +183,21 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
     if (nh, nw) != (ch, cw):
         pil = Image.fromarray((crop * 255.0 + 0.5).astype(np.uint8))
         crop = np.asarray(pil.resize((nw, nh), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC), dtype=np.float32) / 255.0
-    canvas = np.zeros((cfg.height, cfg.width), dtype=np.float32)
+    canvas = np.zeros((cfg.height, canvas_width(nw, cfg)), dtype=np.float32)
     y0 = (cfg.height - nh) // 2
     canvas[y0 : y0 + nh, cfg.pad : cfg.pad + nw] = 1.0 - np.clip(crop, 0.0, 1.0)
     return canvas
+
+
+def canvas_width(ink_width: int, cfg: PreprocessConfig) -> int:
+    """Width of the canvas that holds a formula ``ink_width`` px wide (after rescaling)."""
+    if cfg.trim_multiple <= 0:
+        return cfg.width
+    need = ink_width + 2 * cfg.pad
+    return min(cfg.width, -(-need // cfg.trim_multiple) * cfg.trim_multiple)
+
+
+def pad_stack(canvases: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Canvases (..., H, W_i) -> one (B, ..., H, max W_i) tensor, right-padded with blank (0)."""
+    w = max(c.shape[-1] for c in canvases)
+    return torch.stack([F.pad(c, (0, w - c.shape[-1])) if c.shape[-1] < w else c for c in canvases])

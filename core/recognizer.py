@@ -15,7 +15,7 @@ from core.decode import Decoded, beam_search, greedy
 from core.device import autocast, autocast_dtype, pick_device
 from core.errors import ImageError
 from core.prediction import Prediction
-from core.preprocess import preprocess
+from core.preprocess import pad_stack, preprocess
 
 ImageLike = Image.Image | np.ndarray | str | Path
 
@@ -62,7 +62,7 @@ class Recognizer:
         """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate)."""
         t0 = time.perf_counter()
         arrays = [preprocess(open_image(im), self.preprocess_config) for im in images]
-        batch = torch.stack(arrays).to(self.device)  # (B, 1, H, W)
+        batch = pad_stack(arrays).to(self.device)  # (B, 1, H, W)
         if self.device.type == "cpu":
             batch = batch.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():

@@ -3,6 +3,7 @@ by the ONE core.preprocess function, in length-bucketed batches that shard acros
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import torch
 from PIL import Image
 
 from core.errors import ImageError, LatexSnipError
-from core.preprocess import PreprocessConfig, preprocess_array
+from core.preprocess import PreprocessConfig, canvas_width, pad_stack, preprocess_array
 from core.vocab import PAD_ID, Vocab
 from training.augment import AugmentConfig, augment
 
@@ -69,22 +70,49 @@ class FormulaImages(torch.utils.data.Dataset):
     def lengths(self) -> np.ndarray:
         return np.array([len(x) for x in self.ids])
 
-    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, list[int]]:
-        epoch, i = key
+    def canvas_widths(self, workers: int = 0) -> np.ndarray | None:
+        """Canvas width of every item as preprocessed without augmentation, for width-bucketed
+        batches; None when canvases are not trimmed (every canvas is full width)."""
+        if self.pre.trim_multiple <= 0:
+            return None
+        if workers > 1 and len(self.images) > 4096:
+            import multiprocessing
+
+            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                parts = pool.starmap(_canvas_widths, [(self.images[s : s + 4096], self.pre) for s in range(0, len(self.images), 4096)])
+            return np.concatenate(parts)
+        return _canvas_widths(self.images, self.pre)
+
+    def __getitem__(self, key: tuple[int, ...]) -> tuple[torch.Tensor, list[int]]:
+        """key = (epoch, index) or (epoch, index, width cap): with a cap (the batch's widest
+        un-augmented canvas) a formula that augmentation made wider is shrunk to fit it."""
+        epoch, i = key[0], key[1]
+        pre = self.pre if len(key) < 3 or key[2] <= 0 else dataclasses.replace(self.pre, width=key[2])
         im = Image.open(io.BytesIO(self.images[i])).convert("L")
         if self.aug is not None:
             rng = np.random.default_rng((self.seed, epoch, i))
             im = augment(im, self.aug, rng)
         try:
-            canvas = preprocess_array(im, self.pre)  # (H, W) float 0..1
+            canvas = preprocess_array(im, pre)  # (H, W) float 0..1
         except ImageError:  # a blank render: an all-zero canvas, trained to predict the formula anyway
-            canvas = np.zeros((self.pre.height, self.pre.width), np.float32)
+            canvas = np.zeros((pre.height, canvas_width(1, pre)), np.float32)
         return torch.from_numpy((canvas * 255.0 + 0.5).astype(np.uint8)), self.ids[i]
 
 
+def _canvas_widths(images: list[bytes], pre: PreprocessConfig) -> np.ndarray:
+    out = np.empty(len(images), dtype=np.int64)
+    for i, data in enumerate(images):
+        try:
+            out[i] = preprocess_array(Image.open(io.BytesIO(data)).convert("L"), pre).shape[1]
+        except ImageError:
+            out[i] = canvas_width(1, pre)
+    return out
+
+
 def collate(items: list[tuple[torch.Tensor, list[int]]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """-> images (B, 1, H, W) uint8, tokens (B, T) with <bos> ... <eos> and PAD after."""
-    imgs = torch.stack([x[0] for x in items])[:, None]  # (B, 1, H, W)
+    """-> images (B, 1, H, W) uint8 (trimmed canvases right-padded to the widest), tokens (B, T)
+    with <bos> ... <eos> and PAD after."""
+    imgs = pad_stack([x[0] for x in items])[:, None]  # (B, 1, H, W)
     t = max(len(x[1]) for x in items)
     tokens = torch.full((len(items), t), PAD_ID, dtype=torch.long)
     for j, (_, ids) in enumerate(items):
@@ -93,19 +121,28 @@ def collate(items: list[tuple[torch.Tensor, list[int]]]) -> tuple[torch.Tensor, 
 
 
 def epoch_batches(
-    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, rank: int = 0, world: int = 1
-) -> list[list[tuple[int, int]]]:
+    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, rank: int = 0, world: int = 1,
+    widths: np.ndarray | None = None,
+) -> list[list[tuple[int, ...]]]:
     """Shuffled, length-bucketed batches of (epoch, index); rank r gets every world-th batch,
-    all ranks the same count. Depends only on (seed, epoch): resumable by batch position."""
+    all ranks the same count. Depends only on (seed, epoch): resumable by batch position.
+    With ``widths`` (trimmed canvases) items are bucketed by width in 32 px steps first, then
+    by length, and keys are (epoch, index, widest canvas of the batch): a batch is only as wide
+    as that (length-only buckets nearly always hold one ~300 px formula)."""
     rng = np.random.default_rng((seed, epoch, 7))
     perm = rng.permutation(len(lengths))
     chunk = batch_size * 64
     batches: list[np.ndarray] = []
     for s in range(0, len(perm), chunk):
         part = perm[s : s + chunk]
-        part = part[np.argsort(lengths[part], kind="stable")]
+        if widths is None:
+            part = part[np.argsort(lengths[part], kind="stable")]
+        else:
+            part = part[np.lexsort((lengths[part], -(-widths[part] // 32)))]
         batches.extend(part[j : j + batch_size] for j in range(0, len(part), batch_size))
     order = rng.permutation(len(batches))
     mine = [batches[k] for k in order][rank::world]
     n = len(batches) // world
-    return [[(epoch, int(i)) for i in b] for b in mine[:n]]
+    if widths is None:
+        return [[(epoch, int(i)) for i in b] for b in mine[:n]]
+    return [[(epoch, int(i), int(widths[b].max())) for i in b] for b in mine[:n]]

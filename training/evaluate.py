@@ -54,6 +54,22 @@ def _as_image(item: Any) -> Any:
     return item
 
 
+def _width_hint(item: Any) -> int:
+    """Image width in px where it is cheap to know (encoded header, PIL, array), else 0."""
+    try:
+        if isinstance(item, (bytes, bytearray, memoryview)):
+            with Image.open(io.BytesIO(bytes(item))) as im:
+                return int(im.width)
+        if isinstance(item, Image.Image):
+            return int(item.width)
+        shape = getattr(item, "shape", None)
+        if shape is not None and len(shape) >= 2:
+            return int(shape[1])
+    except (UnidentifiedImageError, OSError, ValueError):
+        pass
+    return 0
+
+
 def _tokens_of(pred: Any) -> list[str]:
     toks = getattr(pred, "tokens", None)
     if toks is not None:
@@ -110,15 +126,18 @@ def evaluate(
     if batch < 1 or beam < 1:
         raise ValueError("batch and beam must be >= 1")
     n = len(images)
-    hyps: list[list[str]] = []
-    errors: list[str | None] = []
+    hyps: list[list[str]] = [[] for _ in range(n)]
+    errors: list[str | None] = [None] * n
+    # Batches of similar widths (a proxy for length): a batch decodes until its longest formula
+    # ends and, with trimmed canvases, is as wide as its widest image.
+    order = sorted(range(n), key=lambda i: _width_hint(images[i]))
     t0 = time.perf_counter()
     for s in range(0, n, batch):
-        for toks, err in _recognize_chunk(recognizer, images[s : s + batch], beam):
-            hyps.append(toks)
-            errors.append(err)
+        idx = order[s : s + batch]
+        for i, (toks, err) in zip(idx, _recognize_chunk(recognizer, [images[i] for i in idx], beam), strict=True):
+            hyps[i], errors[i] = toks, err
         if progress is not None:
-            progress(len(hyps), n)
+            progress(min(s + batch, n), n)
     elapsed = time.perf_counter() - t0
     refs = [tokenize(f) for f in formulas]
     return {

@@ -1,21 +1,21 @@
 """Make the font/anti-aliasing mix pack used to fine-tune `screen.safetensors`.
 
-    python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000]
+    python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
-Computer Modern, adds as many Computer Modern images from PACK, copies PACK's val split.
+Computer Modern, adds as many Computer Modern images from PACK (or, with ``--base all``, every
+training image of PACK), copies PACK's val split.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import sys
 
 from PIL import Image
 
-from training.pack import read_pack, write_pack
+from training.pack import encode_png, read_pack, write_pack
 from training.render import render_formulas
 
 VARIANTS: list[tuple[str, bool]] = [("times", True), ("palatino", True), ("cm", False)]  # (font, binarize)
@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=6000)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--base", choices=["same", "all"], default="same",
+                   help="Computer Modern images from PACK: as many as the renders (same) or all of them")
     args = p.parse_args(argv)
     formulas, pngs = read_pack(args.pack, "train")
     rng = random.Random(args.seed)
@@ -39,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
                 if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
         rows += fits
         print(f"{font} binarize={binarize}: {len(fits)} of {len(picked)} rendered and fit", file=sys.stderr)
-    rows += [(formulas[i], Image.open(io.BytesIO(pngs[i]))) for i in rng.sample(range(len(formulas)), len(rows))]
+    base = rng.sample(range(len(formulas)), len(rows)) if args.base == "same" else range(len(formulas))
+    encoded: list[tuple[str, bytes]] = [(f, b) for f, b in ((f, encode_png(im)) for f, im in rows) if b is not None]
+    encoded += [(formulas[i], pngs[i]) for i in base]
     vf, vp = read_pack(args.pack, "val")
-    write_pack(args.out, {"train": rows, "val": [(f, Image.open(io.BytesIO(b))) for f, b in zip(vf, vp, strict=True)]})
-    print(f"wrote {args.out}: {len(rows)} training images", file=sys.stderr)
+    write_pack(args.out, {"train": encoded, "val": list(zip(vf, vp, strict=True))}, already_encoded=True)
+    print(f"wrote {args.out}: {len(encoded)} training images", file=sys.stderr)
     return 0
 
 

@@ -52,6 +52,7 @@ class TrainConfig:
     seed: int = 0
     workers: int = 2
     augment: bool = True
+    freeze_stages: int = 0  # stem + this many ResNet stages keep their weights (fine-tuning on a CPU)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,7 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", default="{}", help='JSON overrides of ModelConfig, e.g. \'{"stages": 2}\'')
-    p.add_argument("--preprocess", default="{}", help="JSON overrides of PreprocessConfig")
+    p.add_argument("--preprocess", default="{}", help="JSON overrides of PreprocessConfig (also on top of --init's), "
+                   'e.g. \'{"trim_multiple": 32}\' to cut blank canvas columns')
+    p.add_argument("--freeze-stages", type=int, default=0, choices=range(0, 5), metavar="N",
+                   help="fine-tuning: keep the stem and the first N ResNet stages fixed (no backward through "
+                   "them; about 1.6x faster encoder training on a CPU with N=2)")
     p.add_argument("--plot", action="store_true", help="open a live plot of the curves")
     return p
 
@@ -116,6 +121,7 @@ class Trainer:
                 batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps, max_steps=args.max_steps,
                 max_minutes=args.max_minutes, ckpt_minutes=args.ckpt_minutes, val_every=args.val_every,
                 val_size=args.val_size, seed=args.seed, workers=args.workers, augment=not args.no_augment,
+                freeze_stages=args.freeze_stages,
             )
         formulas, images = load_samples(args.data, "train", args.limit)
         keep = [i for i, f in enumerate(formulas) if len(f.split()) <= self.cfg.max_tokens]
@@ -129,7 +135,8 @@ class Trainer:
             self.model_cfg = ModelConfig(**resume_state["model_config"])
             self.pre = PreprocessConfig(**resume_state["preprocess"])
         elif init_ckpt is not None:
-            self.vocab, self.model_cfg, self.pre = init_ckpt.vocab, init_ckpt.model_config, init_ckpt.preprocess
+            self.vocab, self.model_cfg = init_ckpt.vocab, init_ckpt.model_config
+            self.pre = dataclasses.replace(init_ckpt.preprocess, **json.loads(args.preprocess))
         else:
             self.vocab = Vocab.build(formulas, self.cfg.min_count)
             self.model_cfg = ModelConfig(vocab_size=len(self.vocab), **json.loads(args.model))
@@ -153,8 +160,12 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input geometry: pick the fastest kernels
             torch.backends.cuda.matmul.allow_tf32 = True
-        decay = [p for n, p in self.model.named_parameters() if p.ndim > 1]
-        no_decay = [p for n, p in self.model.named_parameters() if p.ndim <= 1]
+        self.frozen = frozen_modules(self.model, self.cfg.freeze_stages)
+        for m in self.frozen:
+            m.requires_grad_(False)
+        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        decay = [p for n, p in trainable if p.ndim > 1]
+        no_decay = [p for n, p in trainable if p.ndim <= 1]
         self.opt = torch.optim.AdamW(
             [{"params": decay, "weight_decay": self.cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=self.cfg.lr, betas=(0.9, 0.98), fused=self.device.type == "cuda",
@@ -175,6 +186,12 @@ class Trainer:
             self.ddp_model = torch.nn.parallel.DistributedDataParallel(self.model)
 
     # -- helpers ---------------------------------------------------------------------------
+    def train_mode(self) -> None:
+        """Training mode, except frozen stages: their batch-norm statistics stay as loaded."""
+        self.model.train()
+        for m in self.frozen:
+            m.eval()
+
     def log_print(self, msg: str) -> None:
         if self.rank == 0:
             print(msg, file=sys.stderr, flush=True)
@@ -227,7 +244,7 @@ class Trainer:
                 x = (imgs.to(self.device).float() / 255.0).contiguous(memory_format=torch.channels_last)
                 feats, _ = self.model.encoder(x)
                 hyps.extend(self.vocab.decode(d.ids) for d in greedy(self.model, feats))
-        self.model.train()
+        self.train_mode()
         refs = [f.split() for f in self.val_formulas]
         return {"val_bleu": corpus_bleu(refs, hyps), "val_edit": edit_score(refs, hyps),
                 "val_exact": exact_match(refs, hyps), "val_n": len(refs)}
@@ -236,17 +253,20 @@ class Trainer:
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
-        self.model.train()
+        self.train_mode()
         lengths = self.train_set.lengths()
+        if self.pre.trim_multiple > 0:
+            self.log_print(f"measuring the canvas widths of {len(lengths)} training images (width buckets)...")
+        widths = self.train_set.canvas_widths(self.cfg.workers)
         last_ckpt = time.monotonic()
         last_print, seen_since, t_since = 0.0, 0, time.monotonic()
-        n_batches = len(epoch_batches(lengths, self.cfg.batch_size, self.cfg.seed, 0, self.rank, self.world))
+        n_batches = len(epoch_batches(lengths, self.cfg.batch_size, self.cfg.seed, 0, self.rank, self.world, widths))
         if n_batches == 0:
             raise LatexSnipError(f"too few training formulas ({len(lengths)}) for batch size {self.cfg.batch_size}")
         loader = torch.utils.data.DataLoader(
-            self.train_set, batch_sampler=_EpochSampler(self, lengths), collate_fn=collate,
+            self.train_set, batch_sampler=_EpochSampler(self, lengths, widths), collate_fn=collate,
             num_workers=self.cfg.workers, pin_memory=self.device.type == "cuda",
-            prefetch_factor=4 if self.cfg.workers else None,
+            prefetch_factor=4 if self.cfg.workers else None, worker_init_fn=_ignore_stop_signals,
         )
         t_prev = time.monotonic()
         for imgs, tokens in loader:
@@ -336,16 +356,34 @@ class _EpochSampler:
     """Batches of every epoch in turn, starting at the trainer's (epoch, batch_pos): one
     DataLoader (and one set of worker processes) for the whole run."""
 
-    def __init__(self, trainer: Trainer, lengths: np.ndarray) -> None:
-        self.t, self.lengths = trainer, lengths
+    def __init__(self, trainer: Trainer, lengths: np.ndarray, widths: np.ndarray | None) -> None:
+        self.t, self.lengths, self.widths = trainer, lengths, widths
         self.start_epoch, self.start_pos = trainer.epoch, trainer.batch_pos
 
-    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+    def __iter__(self) -> Iterator[list[tuple[int, ...]]]:
         epoch, pos = self.start_epoch, self.start_pos
         cfg = self.t.cfg
         while True:
-            yield from epoch_batches(self.lengths, cfg.batch_size, cfg.seed, epoch, self.t.rank, self.t.world)[pos:]
+            yield from epoch_batches(
+                self.lengths, cfg.batch_size, cfg.seed, epoch, self.t.rank, self.t.world, self.widths
+            )[pos:]
             epoch, pos = epoch + 1, 0
+
+
+def _ignore_stop_signals(worker_id: int) -> None:
+    """DataLoader workers leave Ctrl-C / SIGTERM to the trainer: a terminal's Ctrl-C (or a kill of
+    the process group) reaches them too, and a worker dying first made the trainer crash
+    without saving its state. The trainer finishes its step, saves, and shuts them down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def frozen_modules(model: Im2Latex, stages: int) -> list[torch.nn.Module]:
+    """The encoder's stem (conv1, bn1) and first ``stages`` ResNet stages; [] for 0."""
+    if stages <= 0:
+        return []
+    body = list(model.encoder.body)  # conv1, bn1, relu, maxpool, layer1, layer2, ...
+    return body[: 4 + stages]
 
 
 def main(argv: list[str] | None = None) -> int:

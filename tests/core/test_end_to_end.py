@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -83,3 +84,14 @@ def test_predict_cli_missing_weights(tmp_path: Path, capsys: pytest.CaptureFixtu
     rc = predict_main(["--weights", str(tmp_path / "nope.safetensors"), str(tmp_path / "x.png")])
     assert rc == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_trimmed_canvases_in_a_batch(tiny_weights: Path) -> None:
+    base = Recognizer.load(tiny_weights, device="cpu")
+    ckpt = dataclasses.replace(base.checkpoint, preprocess=dataclasses.replace(base.preprocess_config, trim_multiple=32))
+    rec = Recognizer(ckpt, device="cpu")
+    preds = rec.recognize_batch([draw("x"), draw("1 + 2 = 3")])
+    widths = [p.model_input.shape[1] for p in preds]
+    assert widths[0] < widths[1] and all(w % 32 == 0 for w in widths)
+    assert all(p.attention.shape[-1] == preds[1].attention.shape[-1] for p in preds)  # one padded grid per batch
+    assert rec.recognize(draw("1 + 2 = 3")).latex == "1 + 2 = 3"

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from core.errors import ImageError
-from core.preprocess import PreprocessConfig, preprocess, preprocess_array
+from core.preprocess import PreprocessConfig, canvas_width, pad_stack, preprocess, preprocess_array
 from tests.core.helpers import draw
 
 CFG = PreprocessConfig()
@@ -99,3 +100,29 @@ def test_frame_caught_by_a_loose_snip_is_ignored() -> None:
     for y in range(framed.height):
         px[1, y] = 120
     assert np.abs(preprocess_array(framed) - preprocess_array(im)).mean() < 0.01
+
+
+def test_trimmed_canvas_ends_at_a_multiple_past_the_formula() -> None:
+    trim = PreprocessConfig(trim_multiple=32)
+    full = preprocess_array(draw("x + 1"))
+    short = preprocess_array(draw("x + 1"), trim)
+    assert short.shape[0] == CFG.height and short.shape[1] % 32 == 0 and short.shape[1] < CFG.width
+    assert np.array_equal(short, full[:, : short.shape[1]])  # the same pixels, blank columns cut
+    assert not full[:, short.shape[1] :].any()
+    long = preprocess_array(draw("a + b + c + d + e + f + g + h + i + j + k + l + m + n + o + p"), trim)
+    assert long.shape[1] == CFG.width  # never wider than the configured canvas
+
+
+def test_canvas_width_rounding() -> None:
+    trim = PreprocessConfig(trim_multiple=32, pad=4)
+    assert canvas_width(24, trim) == 32  # 24 + 2 * 4 fits exactly
+    assert canvas_width(25, trim) == 64
+    assert canvas_width(1000, trim) == trim.width
+    assert canvas_width(10, CFG) == CFG.width  # no trimming by default
+
+
+def test_pad_stack_right_pads_with_blank() -> None:
+    a, b = torch.ones(1, 4, 3), torch.ones(1, 4, 5)
+    out = pad_stack([a, b])
+    assert out.shape == (2, 1, 4, 5)
+    assert out[0, :, :, 3:].abs().sum() == 0 and out[0, :, :, :3].min() == 1 and out[1].min() == 1

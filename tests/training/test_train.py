@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from core.recognizer import Recognizer
-from tests.core.helpers import FORMULAS, TINY, TINY_PRE, draw
+from tests.core.helpers import FORMULAS, TINY, TINY_PRE, draw, train_tiny
 from training.export import export
 from training.pack import write_pack
 from training.train import main as train_main
@@ -92,13 +92,18 @@ def test_sigkill_then_resume_loses_at_most_one_interval(pack: Path, tmp_path: Pa
 
 
 def test_sigterm_saves_state(pack: Path, tmp_path: Path) -> None:
+    """SIGTERM to the whole process group (as Ctrl-C or a service manager delivers it): the
+    DataLoader worker gets it too, and the trainer must still save."""
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "core.cli", "train", *_args(pack, out, "--max-steps", "100000", "--val-every", "100000")]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    cmd = [sys.executable, "-m", "core.cli", "train",
+           *_args(pack, out, "--max-steps", "100000", "--val-every", "100000", "--workers", "1")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "log.jsonl").is_file():
         time.sleep(0.5)
-    proc.send_signal(signal.SIGTERM)
+    time.sleep(2.0)  # the worker is now blocked on its queue: without the fix this failed 2 runs in 4
+    os.killpg(proc.pid, signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "resume with --resume" in err
@@ -127,3 +132,22 @@ def test_bad_data_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str
     rc = train_main(["--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "r"), "--device", "cpu"])
     assert rc == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_fine_tune_with_frozen_stages_and_trimmed_canvases(pack: Path, tmp_path: Path) -> None:
+    init = tmp_path / "init.safetensors"
+    base = train_tiny(init, steps=5)
+    out = tmp_path / "run"
+    args = ["--data", str(pack), "--out", str(out), "--device", "cpu", "--batch-size", "6", "--workers", "0",
+            "--init", str(init), "--freeze-stages", "1", "--preprocess", '{"trim_multiple": 32}', "--no-augment",
+            "--lr", "3e-3", "--warmup-steps", "2", "--max-steps", "8", "--val-every", "100", "--val-size", "6"]
+    assert train_main(args) == 0
+    w = tmp_path / "w.safetensors"
+    export(out, w, "fp16", "last")
+    tuned = Recognizer.load(w, "cpu").checkpoint
+    assert tuned.preprocess.trim_multiple == 32 and tuned.preprocess.width == base.preprocess.width
+    before, after = base.state_dict, tuned.state_dict
+    frozen = [k for k in before if k.startswith(("encoder.body.0.", "encoder.body.1.", "encoder.body.4."))]
+    assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)  # stem + layer1, BN stats too
+    assert not torch.equal(before["encoder.proj.weight"], after["encoder.proj.weight"])
+    assert not torch.equal(before["decoder.out.weight"], after["decoder.out.weight"])
