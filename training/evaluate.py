@@ -1,7 +1,7 @@
 """`latexsnip eval`: recognise a dataset split with given weights and score it as im2markup does.
 
     latexsnip eval --weights model.safetensors --data DATA --split test [--limit N] [--beam N]
-                   [--batch N] [--device auto] [--json] [--report FILE] [--image-match]
+                   [--batch N] [--device auto] [--json] [--report FILE] [--image-match] [--gold TSV]
 
 DATA is anything training.dataset.load_samples reads: a Hugging Face hub id, a saved dataset
 directory, a parquet directory, or a pack directory. Every image is scored: one that cannot be
@@ -9,8 +9,11 @@ read or recognised (ImageError) counts as an empty prediction. Metrics: corpus B
 edit score (0..1), exact match (0..1), with --image-match the rendered-image match rate (0..1;
 needs TeX), and the mean recognition time per image.
 
+With --gold TSV the formulas of the split that DATA has no image for (ones the renderer could
+not draw) are scored as empty predictions too: the metrics cover the whole published split.
+
 stdout: a human summary, or with --json exactly one JSON line
-``{"n", "bleu", "edit_score", "exact_match", ["image_match",] "ms_per_image"}``.
+``{"n", ["missing",] "bleu", "edit_score", "exact_match", ["image_match",] "ms_per_image"}``.
 stderr: progress and notes. Exit 0 on success, 2 on a usage/data/weights error (message only).
 
 ``evaluate(recognizer, images, formulas, beam, batch)`` is the reusable core (see its docstring).
@@ -25,6 +28,7 @@ import io
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,7 @@ from core.errors import ImageError, LatexSnipError
 from training.metrics import corpus_bleu, edit_distance, edit_score, exact_match, tokenize
 
 PROG = "latexsnip eval"
-METRIC_KEYS = ("n", "bleu", "edit_score", "exact_match", "image_match", "ms_per_image")
+METRIC_KEYS = ("n", "missing", "bleu", "edit_score", "exact_match", "image_match", "ms_per_image")
 
 
 def _as_image(item: Any) -> Any:
@@ -271,6 +275,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report-count", type=_positive, default=50, help="items in the report (default 50)")
     p.add_argument("--image-match", action="store_true", help="also render both sides and compare images (needs TeX)")
     p.add_argument("--workers", type=_positive, default=2, help="render processes for --image-match (default 2)")
+    p.add_argument("--gold", metavar="TSV", help="the split's full formula list (TSV with a formula_norm or formula "
+                   "column and a split column, e.g. the im2latex hf_like_subset.tsv): its formulas that DATA has no "
+                   "image for are scored as empty predictions, so BLEU/edit/exact are over the whole split")
     return p
 
 
@@ -309,6 +316,37 @@ def _load_data(source: str, split: str, limit: int | None) -> tuple[list[str], l
         raise LatexSnipError(f"{source}: cannot load split {split!r} ({type(e).__name__}: {e})") from None
 
 
+def gold_formulas(tsv: str, split: str) -> list[str]:
+    """Formulas of ``split`` in a TSV with a header (column formula_norm, else formula)."""
+    import csv
+
+    try:
+        with open(tsv, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    except OSError as e:
+        raise LatexSnipError(f"--gold {tsv}: {e.strerror or e}") from None
+    if not rows or not ({"formula_norm", "formula"} & set(rows[0])):
+        raise LatexSnipError(f"--gold {tsv}: expected a TSV with a formula_norm or formula column")
+    col = "formula_norm" if "formula_norm" in rows[0] else "formula"
+    return [r[col] for r in rows if r.get("split", split) == split]
+
+
+def score_missing_as_empty(res: dict[str, Any], formulas: Sequence[str], gold: Sequence[str]) -> dict[str, Any]:
+    """Metrics over ``gold``: the gold formulas (as a multiset) that ``formulas`` lacks count as
+    empty predictions. Adds ``missing``; ``n`` becomes the number of formulas scored."""
+    have = Counter(formulas)
+    missing: list[str] = []
+    for f in gold:
+        if have[f] > 0:
+            have[f] -= 1
+        else:
+            missing.append(f)
+    refs = [tokenize(f) for f in [*formulas, *missing]]
+    hyps = [p.split() for p in res["predictions"]] + [[] for _ in missing]
+    return {**res, "n": len(refs), "missing": len(missing), "bleu": corpus_bleu(refs, hyps),
+            "edit_score": edit_score(refs, hyps), "exact_match": exact_match(refs, hyps)}
+
+
 def _load_recognizer(weights: Path, device: str) -> Any:
     from core.recognizer import Recognizer  # torch: imported only once the arguments are valid
 
@@ -329,6 +367,11 @@ def main(argv: list[str] | None = None) -> int:
         if res["failed"]:
             print(f"note: {res['failed']} image(s) could not be recognised; scored as empty predictions",
                   file=sys.stderr)
+        if args.gold:
+            scored = score_missing_as_empty(res, formulas, gold_formulas(args.gold, args.split))
+            print(f"note: {scored['missing']} formula(s) of {args.gold} have no image in {args.data}; "
+                  "scored as empty predictions", file=sys.stderr)
+            res = scored
         if args.image_match:
             from training.metrics import image_match_rate
 
@@ -347,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}))
         else:
             print(f"evaluated {res['n']} images of {args.data} [{args.split}] with {weights.name} (beam {args.beam})")
+            if "missing" in res:
+                print(f"  missing      {res['missing']} (no image; scored as empty)")
             print(f"  BLEU-4       {res['bleu']:.2f}")
             print(f"  edit score   {res['edit_score']:.4f}")
             print(f"  exact match  {res['exact_match']:.4f}")

@@ -158,3 +158,18 @@ def test_cli_data_error_exits_2(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(ev, "_load_data", boom)
     assert ev.main(["--weights", str(weights), "--data", "nowhere", "--split", "dev"]) == 2
     assert "nowhere: no split 'dev'" in capsys.readouterr().err
+
+
+def test_missing_gold_formulas_count_as_empty_predictions(tmp_path):
+    res = {"predictions": ["a + b", "x"], "bleu": 100.0}
+    tsv = tmp_path / "gold.tsv"
+    tsv.write_text("formula_idx\tsplit\tformula_norm\n1\ttest\ta + b\n2\ttest\tx\n3\tval\tq\n4\ttest\ty ^ 2\n")
+    gold = ev.gold_formulas(str(tsv), "test")
+    assert gold == ["a + b", "x", "y ^ 2"]
+    out = ev.score_missing_as_empty(res, ["a + b", "x"], gold)
+    assert out["n"] == 3 and out["missing"] == 1
+    assert out["exact_match"] == pytest.approx(2 / 3)
+    assert out["edit_score"] == pytest.approx(1 - 3 / 7)  # 0 + 0 + 3 edits over max lengths 3 + 1 + 3
+    assert out["bleu"] < 100.0
+    with pytest.raises(ev.LatexSnipError):
+        ev.gold_formulas(str(tmp_path / "absent.tsv"), "test")
