@@ -8,6 +8,7 @@ include start-up and warm-up, are left out). Configurations:
     trim        all layers, canvases trimmed to 32 px multiples  (--preprocess trim_multiple=32)
     ft2         fine-tune from weights, stem+layer1+layer2 fixed, trimmed (--freeze-stages 2)
     ft3         fine-tune, whole ResNet fixed (projection + decoder train), trimmed
+    grid20      all layers, trimmed, last stage stride 2 wide (4x20 grid: the seed's probe model)
 
     python bench/train_throughput.py --data data/pack [--steps 60] [--configs full,trim,ft2,ft3]
 """
@@ -30,6 +31,7 @@ CONFIGS: dict[str, list[str]] = {
     "trim": ["--preprocess", TRIM],
     "ft2": ["--init", "{weights}", "--preprocess", TRIM, "--freeze-stages", "2"],
     "ft3": ["--init", "{weights}", "--preprocess", TRIM, "--freeze-stages", "3"],
+    "grid20": ["--model", '{"last_stride_w": 2}', "--preprocess", TRIM],
 }
 
 

@@ -1,4 +1,4 @@
-"""Make the font/anti-aliasing mix pack used to fine-tune `screen.safetensors`.
+"""Make the font/anti-aliasing mix pack the shipped weights were fine-tuned on (see the model card).
 
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all]
 
