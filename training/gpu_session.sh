@@ -3,10 +3,14 @@
 #   training/gpu_session.sh start MINUTES   start `latexsnip train` detached (setsid), return
 #   training/gpu_session.sh watch SECONDS   wait (or until training ends), export weights to $OUT
 #   training/gpu_session.sh finish          wait for the end, evaluate on the test split, export
-# The data pack (data/pack, <= 60 MB) travels with the working tree; weights come back in
+# The data pack ($DATA, default data/pack, <= 60 MB; e.g. DATA=data/mixpack TEST=data/testpack for
+# the font mix the shipped weights were fine-tuned on, 60 MB together) travels with the working
+# tree (as `carry` paths); the test split is read from $TEST (default $DATA). Weights come back in
 # 15 MB parts (w.part.*) to respect the transfer limit: `cat w.part.* > w.safetensors`.
 set -u
 RUN=${RUN:-/root/latexsnip-run}
+DATA=${DATA:-data/pack}
+TEST=${TEST:-$DATA}
 OUT=${OUT:-/tmp/out}
 export PYTHONUNBUFFERED=1
 export_parts() {
@@ -20,7 +24,7 @@ case "${1:-}" in
 start)
   mkdir -p "$RUN"
   nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-  setsid nohup python3 -m core.cli train --data data/pack --out "$RUN" --device cuda --batch-size 512 \
+  setsid nohup python3 -m core.cli train --data "$DATA" --out "$RUN" --device cuda --batch-size 512 \
     --workers 15 --lr 1e-3 --warmup-steps 300 --max-minutes "${2:-20}" --val-every 500 --val-size 1000 \
     --ckpt-minutes 3 ${EXTRA:-} >"$RUN/train.out" 2>&1 </dev/null &
   sleep "${3:-60}"
@@ -37,9 +41,9 @@ finish)
   tail -6 "$RUN/train.out"
   export_parts best
   cp "$RUN/curves.png" "$RUN/train.out" "$OUT/" 2>/dev/null
-  python3 -m core.cli eval --weights "$RUN/w.safetensors" --data data/pack --split test --beam 1 \
+  python3 -m core.cli eval --weights "$RUN/w.safetensors" --data "$TEST" --split test --beam 1 \
     --batch 256 --device cuda --json | tee "$OUT/eval_test_greedy.json"
-  python3 -m core.cli eval --weights "$RUN/w.safetensors" --data data/pack --split test --beam 5 \
+  python3 -m core.cli eval --weights "$RUN/w.safetensors" --data "$TEST" --split test --beam 5 \
     --batch 128 --device cuda --json | tee "$OUT/eval_test_beam5.json"
   ;;
 *) echo "usage: $0 start MINUTES | watch SECONDS | finish" >&2; exit 2 ;;
