@@ -14,7 +14,6 @@ an empty prediction, so every variant is scored on the same N references.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import random
@@ -32,6 +31,7 @@ from PIL import Image
 from core.errors import ImageError
 from core.paths import default_weights_path
 from core.recognizer import Recognizer
+from training.evaluate import gold_formulas
 from training.metrics import corpus_bleu, edit_score, exact_match
 from training.render import render_formulas
 
@@ -108,17 +108,6 @@ VARIANTS: list[Variant] = [
     ),
     Variant("jpeg_q40", "baseline saved as JPEG quality 40", BASE, _jpeg40),
 ]
-
-
-def load_test_formulas(tsv: str, n: int) -> list[str]:
-    out: list[str] = []
-    with open(tsv, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if row["split"] == "test":
-                out.append(row["formula_norm"])
-                if len(out) >= n:
-                    break
-    return out
 
 
 def _recognize_all(
@@ -283,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             shown.append(str(Path(w).resolve().relative_to(Path.cwd().resolve())))
         except ValueError:
             shown.append(w)
-    formulas = load_test_formulas(args.tsv, args.n)
+    formulas = gold_formulas(args.tsv, "test")[: args.n]
     if not formulas:
         ap.error(f"no test formulas in {args.tsv}")
     recs = [Recognizer.load(w, args.device) for w in weights]
