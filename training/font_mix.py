@@ -1,17 +1,26 @@
 """Make the font/anti-aliasing mix pack the shipped weights were fine-tuned on (see the model card).
 
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all]
+        [--favour FORMULAS.tsv --favour-copies K]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
 Computer Modern, adds as many Computer Modern images from PACK (or, with ``--base all``, every
 training image of PACK), copies PACK's val split.
+
+``--favour`` names a TSV (column ``formula_norm`` or ``formula``): the training formulas of PACK
+listed there (for us the genuine im2latex val formulas, the in-domain part of the training set)
+are always among the rendered ones and their Computer Modern images appear K more times, so the
+mix leans towards im2latex's own way of writing formulas.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import gzip
 import random
 import sys
+from pathlib import Path
 
 from PIL import Image
 
@@ -19,6 +28,19 @@ from training.pack import encode_png, read_pack, write_pack
 from training.render import render_formulas
 
 VARIANTS: list[tuple[str, bool]] = [("times", True), ("palatino", True), ("cm", False)]  # (font, binarize)
+
+
+def read_formula_set(path: str | Path) -> set[str]:
+    """The formulas of a TSV with a ``formula_norm`` or ``formula`` column, stripped."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if not rows:
+        return set()
+    column = "formula_norm" if "formula_norm" in rows[0] else "formula"
+    if column not in rows[0]:
+        raise ValueError(f"{path}: no formula_norm or formula column")
+    return {r[column].strip() for r in rows}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,10 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--base", choices=["same", "all"], default="same",
                    help="Computer Modern images from PACK: as many as the renders (same) or all of them")
+    p.add_argument("--favour", help="TSV of formulas to favour (always rendered, CM images repeated)")
+    p.add_argument("--favour-copies", type=int, default=1,
+                   help="extra copies of each favoured formula's Computer Modern image (default 1)")
     args = p.parse_args(argv)
     formulas, pngs = read_pack(args.pack, "train")
     rng = random.Random(args.seed)
-    picked = [formulas[i] for i in rng.sample(range(len(formulas)), args.n)]
+    favoured_set = read_formula_set(args.favour) if args.favour else set()
+    favoured = [i for i, f in enumerate(formulas) if f in favoured_set]
+    others = [i for i, f in enumerate(formulas) if f not in favoured_set]
+    picked = [formulas[i] for i in favoured + rng.sample(others, min(args.n, len(others)))]
+    if args.favour:
+        print(f"favouring {len(favoured)} training formulas listed in {args.favour}", file=sys.stderr)
     rows: list[tuple[str, Image.Image]] = []
     for font, binarize in VARIANTS:
         results = render_formulas(picked, font=font, dpi=200, workers=args.workers, binarize=binarize)
@@ -44,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     base = rng.sample(range(len(formulas)), len(rows)) if args.base == "same" else range(len(formulas))
     encoded: list[tuple[str, bytes]] = [(f, b) for f, b in ((f, encode_png(im)) for f, im in rows) if b is not None]
     encoded += [(formulas[i], pngs[i]) for i in base]
+    encoded += [(formulas[i], pngs[i]) for i in favoured for _ in range(args.favour_copies)]
     vf, vp = read_pack(args.pack, "val")
     write_pack(args.out, {"train": encoded, "val": list(zip(vf, vp, strict=True))}, already_encoded=True)
     print(f"wrote {args.out}: {len(encoded)} training images", file=sys.stderr)

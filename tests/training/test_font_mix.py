@@ -1,0 +1,80 @@
+"""training.font_mix: which formulas the font mix renders and repeats (renderer stubbed, no TeX)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from training import font_mix
+from training.pack import read_pack, write_pack
+from training.render import RenderResult
+
+
+def _image(seed: int) -> Image.Image:
+    a = np.full((20, 60), 255, np.uint8)
+    a[5:15, 5 + seed % 40 : 15 + seed % 40] = 0
+    return Image.fromarray(a, "L")
+
+
+@pytest.fixture
+def pack(tmp_path: Path) -> str:
+    train = [(f"x _ {{ {i} }}", _image(i)) for i in range(12)]
+    out = str(tmp_path / "pack")
+    write_pack(out, {"train": train, "val": [("y", _image(99))]})
+    return out
+
+
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
+    calls: list[tuple[str, list[str]]] = []
+
+    def fake_render(formulas, font="cm", dpi=200, workers=2, *, binarize=True, **_):  # type: ignore[no-untyped-def]
+        calls.append((font, list(formulas)))
+        return [RenderResult(_image(7)) for _ in formulas]
+
+    monkeypatch.setattr(font_mix, "render_formulas", fake_render)
+    return calls
+
+
+def test_read_formula_set_takes_formula_norm_or_formula(tmp_path: Path) -> None:
+    a = tmp_path / "a.tsv"
+    a.write_text("formula_idx\tformula_norm\n1\t x ^ 2 \n2\ty\n", encoding="utf-8")
+    b = tmp_path / "b.tsv"
+    b.write_text("formula\tsplit\nz\ttrain\n", encoding="utf-8")
+    assert font_mix.read_formula_set(a) == {"x ^ 2", "y"}
+    assert font_mix.read_formula_set(b) == {"z"}
+    c = tmp_path / "c.tsv"
+    c.write_text("latex\nz\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no formula_norm or formula column"):
+        font_mix.read_formula_set(c)
+
+
+def test_favoured_formulas_are_always_rendered_and_repeated(
+    pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]]
+) -> None:
+    fav = tmp_path / "fav.tsv"
+    fav.write_text("formula_norm\nx _ { 3 }\nx _ { 8 }\nnot in the pack\n", encoding="utf-8")
+    out = str(tmp_path / "mix")
+    rc = font_mix.main(["--pack", pack, "--out", out, "--n", "2", "--base", "all",
+                        "--favour", str(fav), "--favour-copies", "2", "--workers", "1"])
+    assert rc == 0
+    assert [font for font, _ in rendered] == ["times", "palatino", "cm"]
+    for _, formulas in rendered:
+        assert formulas[:2] == ["x _ { 3 }", "x _ { 8 }"] and len(formulas) == 4
+    train, _ = read_pack(out, "train")
+    counts = Counter(train)
+    # 3 renders + the pack's own image + 2 copies for each favoured formula
+    assert counts["x _ { 3 }"] == counts["x _ { 8 }"] == 3 + 1 + 2
+    assert len(train) == 3 * 4 + 12 + 2 * 2
+    assert read_pack(out, "val")[0] == ["y"]
+
+
+def test_without_favour_the_mix_is_unchanged(pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]]) -> None:
+    out = str(tmp_path / "mix")
+    assert font_mix.main(["--pack", pack, "--out", out, "--n", "3", "--workers", "1"]) == 0
+    train, _ = read_pack(out, "train")
+    assert len(train) == 3 * 3 + 3 * 3  # renders + as many pack images (--base same)
