@@ -6,8 +6,8 @@
 Input: a weights file and a pack (or any dataset `latexsnip eval` reads) with the split; the
 indices are positions in that split (the card's default ten were picked from the first shipped
 model's output on 2026-11-25: two exact, eight failures of different kinds; kept fixed so that
-cards of later weights can be compared row by row). Output: a Markdown table on stdout (gold, prediction, token edit distance,
-confidence), the table the model card shows.
+cards of later weights can be compared row by row). Output: a Markdown table on stdout (gold,
+prediction, token edit distance, confidence), the table the model card shows.
 """
 
 from __future__ import annotations

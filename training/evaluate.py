@@ -316,17 +316,18 @@ def _load_data(source: str, split: str, limit: int | None) -> tuple[list[str], l
         raise LatexSnipError(f"{source}: cannot load split {split!r} ({type(e).__name__}: {e})") from None
 
 
-def gold_formulas(tsv: str, split: str) -> list[str]:
-    """Formulas of ``split`` in a TSV with a header (column formula_norm, else formula)."""
+def gold_formulas(tsv: str, split: str, option: str = "--gold") -> list[str]:
+    """Formulas of ``split`` in a TSV with a header (column formula_norm, else formula; all rows
+    when it has no split column). ``option`` names the flag that gave TSV in error messages."""
     import csv
 
     try:
         with open(tsv, encoding="utf-8", newline="") as fh:
             rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
     except OSError as e:
-        raise LatexSnipError(f"--gold {tsv}: {e.strerror or e}") from None
+        raise LatexSnipError(f"{option} {tsv}: {e.strerror or e}") from None
     if not rows or not ({"formula_norm", "formula"} & set(rows[0])):
-        raise LatexSnipError(f"--gold {tsv}: expected a TSV with a formula_norm or formula column")
+        raise LatexSnipError(f"{option} {tsv}: expected a TSV with a formula_norm or formula column")
     col = "formula_norm" if "formula_norm" in rows[0] else "formula"
     return [r[col] for r in rows if r.get("split", split) == split]
 

@@ -7,8 +7,8 @@ Renders N random training formulas of PACK in Times, Palatino and anti-aliased (
 Computer Modern, adds as many Computer Modern images from PACK (or, with ``--base all``, every
 training image of PACK), copies PACK's val split.
 
-``--favour`` names a TSV (column ``formula_norm`` or ``formula``): the training formulas of PACK
-listed there (for us the genuine im2latex val formulas, the in-domain part of the training set)
+``--favour`` names a TSV (column ``formula_norm`` or ``formula``; only the rows of
+``--favour-split`` when it has a split column): the training formulas of PACK listed there (for us the genuine im2latex val formulas, the in-domain part of the training set)
 are always among the rendered ones and their Computer Modern images appear K more times, so the
 mix leans towards im2latex's own way of writing formulas.
 """
@@ -16,31 +16,17 @@ mix leans towards im2latex's own way of writing formulas.
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import random
 import sys
-from pathlib import Path
 
 from PIL import Image
 
+from core.errors import LatexSnipError
+from training.evaluate import gold_formulas
 from training.pack import encode_png, read_pack, write_pack
 from training.render import render_formulas
 
 VARIANTS: list[tuple[str, bool]] = [("times", True), ("palatino", True), ("cm", False)]  # (font, binarize)
-
-
-def read_formula_set(path: str | Path) -> set[str]:
-    """The formulas of a TSV with a ``formula_norm`` or ``formula`` column, stripped."""
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
-    if not rows:
-        return set()
-    column = "formula_norm" if "formula_norm" in rows[0] else "formula"
-    if column not in rows[0]:
-        raise ValueError(f"{path}: no formula_norm or formula column")
-    return {r[column].strip() for r in rows}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,10 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--favour", help="TSV of formulas to favour (always rendered, CM images repeated)")
     p.add_argument("--favour-copies", type=int, default=1,
                    help="extra copies of each favoured formula's Computer Modern image (default 1)")
+    p.add_argument("--favour-split", default="val",
+                   help="rows of --favour to use when it has a split column (default val)")
     args = p.parse_args(argv)
     formulas, pngs = read_pack(args.pack, "train")
     rng = random.Random(args.seed)
-    favoured_set = read_formula_set(args.favour) if args.favour else set()
+    try:
+        listed = gold_formulas(args.favour, args.favour_split, "--favour") if args.favour else []
+        favoured_set = {f.strip() for f in listed}
+    except LatexSnipError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     favoured = [i for i, f in enumerate(formulas) if f in favoured_set]
     others = [i for i, f in enumerate(formulas) if f not in favoured_set]
     picked = [formulas[i] for i in favoured + rng.sample(others, min(args.n, len(others)))]

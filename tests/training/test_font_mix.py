@@ -40,17 +40,18 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
     return calls
 
 
-def test_read_formula_set_takes_formula_norm_or_formula(tmp_path: Path) -> None:
-    a = tmp_path / "a.tsv"
-    a.write_text("formula_idx\tformula_norm\n1\t x ^ 2 \n2\ty\n", encoding="utf-8")
-    b = tmp_path / "b.tsv"
-    b.write_text("formula\tsplit\nz\ttrain\n", encoding="utf-8")
-    assert font_mix.read_formula_set(a) == {"x ^ 2", "y"}
-    assert font_mix.read_formula_set(b) == {"z"}
-    c = tmp_path / "c.tsv"
-    c.write_text("latex\nz\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="no formula_norm or formula column"):
-        font_mix.read_formula_set(c)
+def test_favour_takes_formula_norm_or_formula_and_its_split(
+    pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fav = tmp_path / "fav.tsv"
+    fav.write_text("formula\tsplit\n x _ { 5 } \tval\nx _ { 6 }\ttest\n", encoding="utf-8")
+    out = str(tmp_path / "mix")
+    assert font_mix.main(["--pack", pack, "--out", out, "--n", "0", "--favour", str(fav), "--workers", "1"]) == 0
+    assert rendered[0][1] == ["x _ { 5 }"]  # stripped; the test row is not favoured
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("latex\nz\n", encoding="utf-8")
+    assert font_mix.main(["--pack", pack, "--out", out, "--favour", str(bad)]) == 2
+    assert f"--favour {bad}: expected a TSV with a formula_norm or formula column" in capsys.readouterr().err
 
 
 def test_favoured_formulas_are_always_rendered_and_repeated(
