@@ -1,6 +1,6 @@
 """Make the font/anti-aliasing mix pack the shipped weights were fine-tuned on (see the model card).
 
-    python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all]
+    python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all [--base-limit K]]
         [--favour FORMULAS.tsv --favour-copies K]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--base", choices=["same", "all"], default="same",
                    help="Computer Modern images from PACK: as many as the renders (same) or all of them")
+    p.add_argument("--base-limit", type=int, default=0,
+                   help="with --base all: keep at most this many of PACK's training images (the favoured "
+                        "ones always), e.g. to fit a pack into a GPU machine's 64 MiB transfer; 0 = no limit")
     p.add_argument("--favour", help="TSV of formulas to favour (always rendered, CM images repeated)")
     p.add_argument("--favour-copies", type=int, default=1,
                    help="extra copies of each favoured formula's Computer Modern image (default 1)")
@@ -65,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += fits
         print(f"{font} binarize={binarize}: {len(fits)} of {len(picked)} rendered and fit", file=sys.stderr)
     base = rng.sample(range(len(formulas)), len(rows)) if args.base == "same" else range(len(formulas))
+    if args.base == "all" and 0 < args.base_limit < len(formulas):
+        favoured_idx = set(favoured)
+        rest = [i for i in range(len(formulas)) if i not in favoured_idx]
+        base = sorted(favoured + rng.sample(rest, max(0, args.base_limit - len(favoured))))
     encoded: list[tuple[str, bytes]] = [(f, b) for f, b in ((f, encode_png(im)) for f, im in rows) if b is not None]
     encoded += [(formulas[i], pngs[i]) for i in base]
     encoded += [(formulas[i], pngs[i]) for i in favoured for _ in range(args.favour_copies)]

@@ -3,10 +3,14 @@
 #   training/gpu_session.sh start MINUTES   start `latexsnip train` detached (setsid), return
 #   training/gpu_session.sh watch SECONDS   wait (or until training ends), export weights to $OUT
 #   training/gpu_session.sh finish          wait for the end, evaluate on the test split, export
-# The data pack ($DATA, default data/pack, <= 60 MB; e.g. DATA=data/mixpack TEST=data/testpack for
-# the font mix the shipped weights were fine-tuned on, 60 MB together) travels with the working
-# tree (as `carry` paths); the test split is read from $TEST (default $DATA). Weights come back in
-# 15 MB parts (w.part.*) to respect the transfer limit: `cat w.part.* > w.safetensors`.
+#   training/gpu_session.sh run MINUTES     start + watch in ONE call (the safe way when device time
+#                                           is short: no machine idles between calls)
+# Fine-tune the shipped weights: EXTRA="--init resources/weights/default.safetensors --lr 2.5e-4 ..."
+# (later arguments win). The data pack ($DATA, default data/pack) travels with the working tree
+# (as a `carry` path) and shares the 64 MiB transfer with the tracked files, 27.7 MB of which are
+# the shipped weights: keep it under ~38 MB (`python -m training.font_mix ... --base-limit K`); the
+# test split is read from $TEST (default $DATA). Weights come back in 15 MB parts (w.part.*) to
+# respect the transfer limit: `cat w.part.* > w.safetensors`.
 set -u
 RUN=${RUN:-/root/latexsnip-run}
 DATA=${DATA:-data/pack}
@@ -46,5 +50,9 @@ finish)
   python3 -m core.cli eval --weights "$RUN/w.safetensors" --data "$TEST" --split test --beam 5 \
     --batch 128 --device cuda --json | tee "$OUT/eval_test_beam5.json"
   ;;
-*) echo "usage: $0 start MINUTES | watch SECONDS | finish" >&2; exit 2 ;;
+run)
+  "$0" start "${2:-6}" 0 && "$0" watch $(( ${2%.*} * 60 + 120 ))
+  cp "$RUN/train.out" "$OUT/" 2>/dev/null
+  ;;
+*) echo "usage: $0 start MINUTES | watch SECONDS | finish | run MINUTES" >&2; exit 2 ;;
 esac

@@ -79,3 +79,20 @@ def test_without_favour_the_mix_is_unchanged(pack: str, tmp_path: Path, rendered
     assert font_mix.main(["--pack", pack, "--out", out, "--n", "3", "--workers", "1"]) == 0
     train, _ = read_pack(out, "train")
     assert len(train) == 3 * 3 + 3 * 3  # renders + as many pack images (--base same)
+
+
+def test_base_limit_keeps_the_favoured_and_a_random_rest(
+    pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]]
+) -> None:
+    fav = tmp_path / "fav.tsv"
+    fav.write_text("formula_norm\nx _ { 3 }\nx _ { 8 }\n", encoding="utf-8")
+    out = str(tmp_path / "mix")
+    rc = font_mix.main(["--pack", pack, "--out", out, "--n", "0", "--base", "all", "--base-limit", "5",
+                        "--favour", str(fav), "--favour-copies", "0", "--workers", "1"])
+    assert rc == 0
+    train, _ = read_pack(out, "train")
+    base = Counter(train)
+    for f in ("x _ { 3 }", "x _ { 8 }"):
+        base[f] -= 3  # the three renders
+    assert sum(base.values()) == 5 and base["x _ { 3 }"] == base["x _ { 8 }"] == 1
+    assert len(train) == 3 * 2 + 5
