@@ -5,7 +5,7 @@
 Inputs must share model config, vocabulary and preprocessing (else a one-line error, exit 2).
 Float tensors are averaged in fp32 and stored in the first input's dtype; integer tensors
 (BatchNorm's step counters) come from the first input. The output's provenance names the inputs
-and weights; ``--metrics`` records what `latexsnip eval` measured on it.
+and weights (``steps`` is the largest of theirs); ``--metrics`` records what `latexsnip eval` measured on it.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def average(ckpts: list[Checkpoint], weights: list[float]) -> Checkpoint:
         for c, w in zip(ckpts, weights, strict=True):
             acc += c.state_dict[k].float() * (w / total)
         state[k] = acc.to(v.dtype)
+    steps = [c.provenance.get("steps") for c in ckpts]
     provenance = {
+        "steps": max((n for n in steps if isinstance(n, int)), default=0),  # the most-trained member's
         "averaged_from": [{"source": c.source, "weight": w / total, "provenance": c.provenance}
                           for c, w in zip(ckpts, weights, strict=True)],
     }

@@ -16,8 +16,10 @@ from training import average
 @pytest.fixture(scope="module")
 def two(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("soup")
-    train_tiny(d / "a.safetensors", steps=2, seed=0)
-    train_tiny(d / "b.safetensors", steps=2, seed=1)
+    for name, seed in (("a", 0), ("b", 1)):
+        ckpt = train_tiny(d / f"{name}.safetensors", steps=2, seed=seed)
+        ckpt.provenance = {"steps": 100 + seed}
+        save_checkpoint(d / f"{name}.safetensors", ckpt)
     return d / "a.safetensors", d / "b.safetensors"
 
 
@@ -32,6 +34,7 @@ def test_weighted_mean_of_float_tensors(two: tuple[Path, Path], tmp_path: Path) 
     torch.testing.assert_close(soup.state_dict[k].float(), want, atol=2e-3, rtol=1e-3)
     assert [x["weight"] for x in soup.provenance["averaged_from"]] == [0.75, 0.25]
     assert soup.metrics == {"val_bleu": 1.5}
+    assert soup.provenance["steps"] == 101  # the most-trained member's
     soup.build_model()  # loads into the model
 
 
