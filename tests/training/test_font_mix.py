@@ -40,6 +40,16 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
     return calls
 
 
+def _favour_mix(pack: str, tmp_path: Path, favoured: str, *args: str) -> list[str]:
+    """Run font_mix --base all with a formula_norm TSV holding ``favoured``; the mix's train formulas."""
+    fav = tmp_path / "fav.tsv"
+    fav.write_text("formula_norm\n" + favoured, encoding="utf-8")
+    out = str(tmp_path / "mix")
+    argv = ["--pack", pack, "--out", out, "--base", "all", "--favour", str(fav), "--workers", "1", *args]
+    assert font_mix.main(argv) == 0
+    return read_pack(out, "train")[0]
+
+
 def test_favour_takes_formula_norm_or_formula_and_its_split(
     pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -57,21 +67,15 @@ def test_favour_takes_formula_norm_or_formula_and_its_split(
 def test_favoured_formulas_are_always_rendered_and_repeated(
     pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]]
 ) -> None:
-    fav = tmp_path / "fav.tsv"
-    fav.write_text("formula_norm\nx _ { 3 }\nx _ { 8 }\nnot in the pack\n", encoding="utf-8")
-    out = str(tmp_path / "mix")
-    rc = font_mix.main(["--pack", pack, "--out", out, "--n", "2", "--base", "all",
-                        "--favour", str(fav), "--favour-copies", "2", "--workers", "1"])
-    assert rc == 0
+    train = _favour_mix(pack, tmp_path, "x _ { 3 }\nx _ { 8 }\nnot in the pack\n", "--n", "2", "--favour-copies", "2")
     assert [font for font, _ in rendered] == ["times", "palatino", "cm"]
     for _, formulas in rendered:
         assert formulas[:2] == ["x _ { 3 }", "x _ { 8 }"] and len(formulas) == 4
-    train, _ = read_pack(out, "train")
     counts = Counter(train)
     # 3 renders + the pack's own image + 2 copies for each favoured formula
     assert counts["x _ { 3 }"] == counts["x _ { 8 }"] == 3 + 1 + 2
     assert len(train) == 3 * 4 + 12 + 2 * 2
-    assert read_pack(out, "val")[0] == ["y"]
+    assert read_pack(str(tmp_path / "mix"), "val")[0] == ["y"]
 
 
 def test_without_favour_the_mix_is_unchanged(pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]]) -> None:
@@ -84,13 +88,7 @@ def test_without_favour_the_mix_is_unchanged(pack: str, tmp_path: Path, rendered
 def test_base_limit_keeps_the_favoured_and_a_random_rest(
     pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]]
 ) -> None:
-    fav = tmp_path / "fav.tsv"
-    fav.write_text("formula_norm\nx _ { 3 }\nx _ { 8 }\n", encoding="utf-8")
-    out = str(tmp_path / "mix")
-    rc = font_mix.main(["--pack", pack, "--out", out, "--n", "0", "--base", "all", "--base-limit", "5",
-                        "--favour", str(fav), "--favour-copies", "0", "--workers", "1"])
-    assert rc == 0
-    train, _ = read_pack(out, "train")
+    train = _favour_mix(pack, tmp_path, "x _ { 3 }\nx _ { 8 }\n", "--n", "0", "--base-limit", "5", "--favour-copies", "0")
     base = Counter(train)
     for f in ("x _ { 3 }", "x _ { 8 }"):
         base[f] -= 3  # the three renders
