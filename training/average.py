@@ -11,7 +11,6 @@ and weights (``steps`` is the largest of theirs); ``--metrics`` records what `la
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import torch
 
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.errors import CheckpointError
+from training.export import parse_metrics
 
 
 def average(ckpts: list[Checkpoint], weights: list[float]) -> Checkpoint:
@@ -69,13 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --weights {args.weights!r}: expected numbers separated by commas", file=sys.stderr)
         return 2
     try:
-        metrics = json.loads(args.metrics) if args.metrics else {}
-        if not isinstance(metrics, dict):
-            raise ValueError("not an object")
-    except ValueError as e:
-        print(f"error: --metrics: expected a JSON object ({e})", file=sys.stderr)
-        return 2
-    try:
+        metrics = parse_metrics(args.metrics)
         soup = average([load_checkpoint(x) for x in args.inputs], weights)
         soup.metrics = metrics
         save_checkpoint(args.out, soup)

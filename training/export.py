@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -40,6 +41,19 @@ def export(run_dir: Path, out: Path, dtype: str = "fp16", which: str = "best", m
     return ckpt
 
 
+def parse_metrics(text: str | None) -> dict[str, Any]:
+    """The ``--metrics`` option: a JSON object (or nothing); anything else raises CheckpointError."""
+    if not text:
+        return {}
+    try:
+        metrics = json.loads(text)
+    except ValueError as e:
+        raise CheckpointError(f"--metrics: expected a JSON object ({e})") from None
+    if not isinstance(metrics, dict):
+        raise CheckpointError(f"--metrics: expected a JSON object, got {type(metrics).__name__}")
+    return metrics
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="latexsnip export",
@@ -53,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--metrics", help="JSON object of metrics to record (e.g. from `latexsnip eval --json`)")
     args = p.parse_args(argv)
     try:
-        ckpt = export(args.run_dir, args.out, args.dtype, args.which, json.loads(args.metrics) if args.metrics else None)
+        ckpt = export(args.run_dir, args.out, args.dtype, args.which, parse_metrics(args.metrics))
     except CheckpointError as e:
         print(f"latexsnip export: {e}", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from collections.abc import Sequence
 
 from PIL import Image
 
@@ -67,11 +68,12 @@ def main(argv: list[str] | None = None) -> int:
                 if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
         rows += fits
         print(f"{font} binarize={binarize}: {len(fits)} of {len(picked)} rendered and fit", file=sys.stderr)
-    base = rng.sample(range(len(formulas)), len(rows)) if args.base == "same" else range(len(formulas))
-    if args.base == "all" and 0 < args.base_limit < len(formulas):
-        favoured_idx = set(favoured)
-        rest = [i for i in range(len(formulas)) if i not in favoured_idx]
-        base = sorted(favoured + rng.sample(rest, max(0, args.base_limit - len(favoured))))
+    if args.base == "same":
+        base: Sequence[int] = rng.sample(range(len(formulas)), len(rows))
+    elif 0 < args.base_limit < len(formulas):
+        base = sorted(favoured + rng.sample(others, max(0, args.base_limit - len(favoured))))
+    else:
+        base = range(len(formulas))
     encoded: list[tuple[str, bytes]] = [(f, b) for f, b in ((f, encode_png(im)) for f, im in rows) if b is not None]
     encoded += [(formulas[i], pngs[i]) for i in base]
     encoded += [(formulas[i], pngs[i]) for i in favoured for _ in range(args.favour_copies)]
