@@ -11,3 +11,7 @@ class CheckpointError(LatexSnipError):
 
 class ImageError(LatexSnipError):
     """An image cannot be read or holds nothing to recognise (empty, blank, too small)."""
+
+
+class ConfigError(LatexSnipError, ValueError):
+    """A setting given on a command line (e.g. JSON overrides of a config) is malformed or unknown."""

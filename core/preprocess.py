@@ -11,8 +11,9 @@ canvases are right-padded with blank columns by ``pad_stack`` (training and infe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import torch
@@ -20,7 +21,7 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage
 
-from core.errors import ImageError
+from core.errors import ConfigError, ImageError
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,37 @@ class PreprocessConfig:
     height: int = 64
     width: int = 320
     pad: int = 4  # free pixels kept around the formula on the canvas
-    glyph_height: float = 8.5  # median glyph height (px) of genuine im2latex images (measured on the sample)
+    # Median glyph height (px) of genuine im2latex images (measured on the sample): the default for a new
+    # model. A trained checkpoint may read best at another (chosen on validation, see training.retune).
+    glyph_height: float = 8.5
     keep_scale_within: float = 1.3  # rescale only when the estimate is off by more than this factor
     min_side: int = 4  # smaller inputs are rejected
     trim_multiple: int = 0  # 0: every canvas is `width` px wide; N: cut blank columns, width a multiple of N
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
+    """``cfg`` with the fields a JSON object names replaced, e.g. '{"glyph_height": 10.5}';
+    ValueError with a one-line message for bad JSON, unknown fields or values of the wrong type."""
+    try:
+        changes = json.loads(overrides or "{}")
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"preprocessing overrides {overrides!r}: not JSON ({e.msg})") from None
+    if not isinstance(changes, dict):
+        raise ConfigError(f"preprocessing overrides {overrides!r}: expected a JSON object")
+    types = {f.name: type(getattr(cfg, f.name)) for f in fields(cfg)}
+    for k, v in changes.items():
+        if k not in types:
+            raise ConfigError(f"preprocessing has no setting {k!r} (known: {', '.join(types)})")
+        want = types[k]
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) if want is float else type(v) is want
+        if not ok or (isinstance(v, (int, float)) and v < 0):
+            raise ConfigError(f"preprocessing setting {k!r}: expected a non-negative {want.__name__}, got {v!r}")
+        if want is float:
+            changes[k] = float(v)
+    return replace(cfg, **changes)
 
 
 def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:

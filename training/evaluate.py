@@ -270,6 +270,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--beam", type=_positive, default=1, help="beam width (default 1 = greedy)")
     p.add_argument("--batch", type=_positive, default=32, help="images per recognise call (default 32)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--preprocess", metavar="JSON",
+                   help="JSON overrides of the checkpoint's preprocessing for this evaluation only, e.g. "
+                   "'{\"glyph_height\": 10.5}' (to choose settings that `python -m training.retune` then writes)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON line of metrics")
     p.add_argument("--report", metavar="FILE", help="write the worst predictions: FILE.html, or FILE.md + PNGs")
     p.add_argument("--report-count", type=_positive, default=50, help="items in the report (default 50)")
@@ -361,6 +364,10 @@ def main(argv: list[str] | None = None) -> int:
         if not weights.is_file():
             raise LatexSnipError(f"{weights}: no such weights file")
         recognizer = _load_recognizer(weights, args.device)
+        if args.preprocess:
+            from core.preprocess import config_with
+
+            recognizer.preprocess_config = config_with(recognizer.preprocess_config, args.preprocess)
         print(f"loading {args.data} [{args.split}] ...", file=sys.stderr, flush=True)
         formulas, images = _load_data(args.data, args.split, args.limit)
         res = evaluate(recognizer, images, formulas, beam=args.beam, batch=args.batch,

@@ -23,7 +23,7 @@ from core.decode import greedy
 from core.device import autocast, autocast_dtype, pick_device
 from core.errors import LatexSnipError
 from core.model import Im2Latex, ModelConfig, sequence_loss
-from core.preprocess import PreprocessConfig
+from core.preprocess import PreprocessConfig, config_with
 from core.vocab import PAD_ID, Vocab
 from training.augment import NO_AUGMENT, AugmentConfig
 from training.dataset import FormulaImages, collate, epoch_batches, load_samples
@@ -136,11 +136,11 @@ class Trainer:
             self.pre = PreprocessConfig(**resume_state["preprocess"])
         elif init_ckpt is not None:
             self.vocab, self.model_cfg = init_ckpt.vocab, init_ckpt.model_config
-            self.pre = dataclasses.replace(init_ckpt.preprocess, **json.loads(args.preprocess))
+            self.pre = config_with(init_ckpt.preprocess, args.preprocess)
         else:
             self.vocab = Vocab.build(formulas, self.cfg.min_count)
             self.model_cfg = ModelConfig(vocab_size=len(self.vocab), **json.loads(args.model))
-            self.pre = PreprocessConfig(**json.loads(args.preprocess))
+            self.pre = config_with(PreprocessConfig(), args.preprocess)
         aug = AugmentConfig() if self.cfg.augment else NO_AUGMENT
         self.train_set = FormulaImages(formulas, images, self.vocab, self.pre, aug, self.cfg.seed)
         self.data_source = args.data

@@ -5,8 +5,15 @@ import pytest
 import torch
 from PIL import Image
 
-from core.errors import ImageError
-from core.preprocess import PreprocessConfig, canvas_width, pad_stack, preprocess, preprocess_array
+from core.errors import ConfigError, ImageError
+from core.preprocess import (
+    PreprocessConfig,
+    canvas_width,
+    config_with,
+    pad_stack,
+    preprocess,
+    preprocess_array,
+)
 from tests.core.helpers import draw
 
 CFG = PreprocessConfig()
@@ -126,3 +133,21 @@ def test_pad_stack_right_pads_with_blank() -> None:
     out = pad_stack([a, b])
     assert out.shape == (2, 1, 4, 5)
     assert out[0, :, :, 3:].abs().sum() == 0 and out[0, :, :, :3].min() == 1 and out[1].min() == 1
+
+
+def test_config_overrides_from_json() -> None:
+    cfg = config_with(CFG, '{"glyph_height": 10, "trim_multiple": 32}')
+    assert cfg.glyph_height == 10.0 and isinstance(cfg.glyph_height, float) and cfg.trim_multiple == 32
+    assert cfg.height == CFG.height and config_with(CFG, "") == CFG
+    for bad, why in (("{bad", "not JSON"), ("[1]", "JSON object"), ('{"glyph": 9}', "no setting 'glyph'"),
+                     ('{"height": 6.5}', "expected a non-negative int"), ('{"glyph_height": "9"}', "float"),
+                     ('{"pad": -1}', "non-negative"), ('{"width": true}', "int")):
+        with pytest.raises(ConfigError, match=why):
+            config_with(CFG, bad)
+
+
+def test_larger_glyph_height_gives_larger_glyphs() -> None:
+    image = draw("a + b = c", size=20)
+    small = _ink_box(preprocess_array(image, config_with(CFG, '{"glyph_height": 8.5, "keep_scale_within": 1.0}')))
+    big = _ink_box(preprocess_array(image, config_with(CFG, '{"glyph_height": 10.5, "keep_scale_within": 1.0}')))
+    assert big[0] > small[0] and abs(big[1] / small[1] - 10.5 / 8.5) < 0.1

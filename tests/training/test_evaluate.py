@@ -173,3 +173,19 @@ def test_missing_gold_formulas_count_as_empty_predictions(tmp_path):
     assert out["bleu"] < 100.0
     with pytest.raises(ev.LatexSnipError):
         ev.gold_formulas(str(tmp_path / "absent.tsv"), "test")
+
+
+def test_cli_preprocess_overrides_reach_the_recognizer(tiny_dataset, tmp_path, capsys, monkeypatch):
+    from core.preprocess import PreprocessConfig
+
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"fake")
+    rec = FakeRecognizer()
+    rec.preprocess_config = PreprocessConfig()
+    monkeypatch.setattr(ev, "_load_recognizer", lambda p, d: rec)
+    monkeypatch.setattr(ev, "_load_data", lambda s, sp, lim: (GOLD[:2], list(tiny_dataset["image"])[:2]))
+    assert ev.main(["--weights", str(weights), "--data", "x", "--json", "--preprocess", '{"glyph_height": 10.5}']) == 0
+    assert rec.preprocess_config.glyph_height == 10.5
+    capsys.readouterr()
+    assert ev.main(["--weights", str(weights), "--data", "x", "--preprocess", '{"glyph": 1}']) == 2
+    assert "no setting 'glyph'" in capsys.readouterr().err
