@@ -41,8 +41,8 @@ class PreprocessConfig:
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
-    """``cfg`` with the fields a JSON object names replaced, e.g. '{"glyph_height": 10.5}';
-    ValueError with a one-line message for bad JSON, unknown fields or values of the wrong type."""
+    """``cfg`` with the fields a JSON object names replaced, e.g. '{"glyph_height": 10.5}'; a
+    ConfigError (one line) for bad JSON, unknown fields, values of the wrong type or out of range."""
     try:
         changes = json.loads(overrides or "{}")
     except json.JSONDecodeError as e:
@@ -54,12 +54,20 @@ def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
         if k not in types:
             raise ConfigError(f"preprocessing has no setting {k!r} (known: {', '.join(types)})")
         want = types[k]
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) if want is float else type(v) is want
-        if not ok or (isinstance(v, (int, float)) and v < 0):
-            raise ConfigError(f"preprocessing setting {k!r}: expected a non-negative {want.__name__}, got {v!r}")
+        if want is float:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        else:
+            ok = type(v) is want
+        floor = 0 if k in _MAY_BE_ZERO else 1e-9
+        if not ok or v < floor:
+            kind = "non-negative" if k in _MAY_BE_ZERO else "positive"
+            raise ConfigError(f"preprocessing setting {k!r}: expected a {kind} {want.__name__}, got {v!r}")
         if want is float:
             changes[k] = float(v)
     return replace(cfg, **changes)
+
+
+_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple"}
 
 
 def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:

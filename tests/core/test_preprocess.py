@@ -140,7 +140,7 @@ def test_config_overrides_from_json() -> None:
     assert cfg.glyph_height == 10.0 and isinstance(cfg.glyph_height, float) and cfg.trim_multiple == 32
     assert cfg.height == CFG.height and config_with(CFG, "") == CFG
     for bad, why in (("{bad", "not JSON"), ("[1]", "JSON object"), ('{"glyph": 9}', "no setting 'glyph'"),
-                     ('{"height": 6.5}', "expected a non-negative int"), ('{"glyph_height": "9"}', "float"),
+                     ('{"height": 6.5}', "expected a positive int"), ('{"glyph_height": 0}', "positive float"), ('{"glyph_height": "9"}', "float"),
                      ('{"pad": -1}', "non-negative"), ('{"width": true}', "int")):
         with pytest.raises(ConfigError, match=why):
             config_with(CFG, bad)
