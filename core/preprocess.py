@@ -40,6 +40,9 @@ class PreprocessConfig:
         return asdict(self)
 
 
+_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple"}  # the other settings must be positive
+
+
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
     """``cfg`` with the fields a JSON object names replaced, e.g. '{"glyph_height": 10.5}'; a
     ConfigError (one line) for bad JSON, unknown fields, values of the wrong type or out of range."""
@@ -65,9 +68,6 @@ def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
         if want is float:
             changes[k] = float(v)
     return replace(cfg, **changes)
-
-
-_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple"}
 
 
 def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:

@@ -51,7 +51,8 @@ finish)
     --batch 128 --device cuda --json | tee "$OUT/eval_test_beam5.json"
   ;;
 run)
-  "$0" start "${2:-6}" 0 && "$0" watch $(( ${2%.*} * 60 + 120 ))
+  M=${2:-6}
+  "$0" start "$M" 0 && "$0" watch $(( ${M%.*} * 60 + 120 ))
   cp "$RUN/train.out" "$OUT/" 2>/dev/null
   ;;
 *) echo "usage: $0 start MINUTES | watch SECONDS | finish | run MINUTES" >&2; exit 2 ;;
