@@ -4,7 +4,7 @@
         [--favour FORMULAS.tsv --favour-copies K]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
-Computer Modern, adds as many Computer Modern images from PACK (or, with ``--base all``, every
+Computer Modern (``--variants``: also low-resolution Computer Modern, cm-110 / cm-135 dpi), adds as many Computer Modern images from PACK (or, with ``--base all``, every
 training image of PACK), copies PACK's val split.
 
 ``--favour`` names a TSV (column ``formula_norm`` or ``formula``; only the rows of
@@ -27,7 +27,24 @@ from training.evaluate import gold_formulas
 from training.pack import encode_png, read_pack, write_pack
 from training.render import render_formulas
 
-VARIANTS: list[tuple[str, bool]] = [("times", True), ("palatino", True), ("cm", False)]  # (font, binarize)
+# name -> (font, binarize, dpi). The pack's own images are Computer Modern, binarized, 200 dpi.
+VARIANTS: dict[str, tuple[str, bool, int]] = {
+    "times": ("times", True, 200),
+    "palatino": ("palatino", True, 200),
+    "cm-aa": ("cm", False, 200),  # anti-aliased, like a screen snip
+    "cm-110": ("cm", True, 110),  # low resolution: glyphs ~0.55x, as in a snip of a small PDF zoom
+    "cm-135": ("cm", True, 135),
+}
+DEFAULT_VARIANTS = "times,palatino,cm-aa"
+
+
+def parse_variants(text: str) -> list[str]:
+    """'times,cm-110' -> ['times', 'cm-110']; ValueError naming the known ones otherwise."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown or not names:
+        raise ValueError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(VARIANTS)}")
+    return names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,9 +62,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--favour", help="TSV of formulas to favour (always rendered, CM images repeated)")
     p.add_argument("--favour-copies", type=int, default=1,
                    help="extra copies of each favoured formula's Computer Modern image (default 1)")
+    p.add_argument("--variants", default=DEFAULT_VARIANTS,
+                   help=f"renderings to add, comma-separated (default {DEFAULT_VARIANTS}; known: {', '.join(VARIANTS)})")
     p.add_argument("--favour-split", default="val",
                    help="rows of --favour to use when it has a split column (default val)")
     args = p.parse_args(argv)
+    try:
+        variants = parse_variants(args.variants)
+    except ValueError as e:
+        print(f"error: --variants: {e}", file=sys.stderr)
+        return 2
     formulas, pngs = read_pack(args.pack, "train")
     rng = random.Random(args.seed)
     try:
@@ -62,12 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.favour:
         print(f"favouring {len(favoured)} training formulas listed in {args.favour}", file=sys.stderr)
     rows: list[tuple[str, Image.Image]] = []
-    for font, binarize in VARIANTS:
-        results = render_formulas(picked, font=font, dpi=200, workers=args.workers, binarize=binarize)
+    for name in variants:
+        font, binarize, dpi = VARIANTS[name]
+        results = render_formulas(picked, font=font, dpi=dpi, workers=args.workers, binarize=binarize)
         fits = [(f, r.image) for f, r in zip(picked, results, strict=True)
                 if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
         rows += fits
-        print(f"{font} binarize={binarize}: {len(fits)} of {len(picked)} rendered and fit", file=sys.stderr)
+        print(f"{name} ({font}, binarize={binarize}, {dpi} dpi): {len(fits)} of {len(picked)} rendered and fit", file=sys.stderr)
     if args.base == "same":
         base: Sequence[int] = rng.sample(range(len(formulas)), len(rows))
     elif 0 < args.base_limit < len(formulas):

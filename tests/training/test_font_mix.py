@@ -33,7 +33,7 @@ def rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str]]]:
     calls: list[tuple[str, list[str]]] = []
 
     def fake_render(formulas, font="cm", dpi=200, workers=2, *, binarize=True, **_):  # type: ignore[no-untyped-def]
-        calls.append((font, list(formulas)))
+        calls.append((font if dpi == 200 else f"{font}@{dpi}{'' if binarize else '-aa'}", list(formulas)))
         return [RenderResult(_image(7)) for _ in formulas]
 
     monkeypatch.setattr(font_mix, "render_formulas", fake_render)
@@ -94,3 +94,17 @@ def test_base_limit_keeps_the_favoured_and_a_random_rest(
         base[f] -= 3  # the three renders
     assert sum(base.values()) == 5 and base["x _ { 3 }"] == base["x _ { 8 }"] == 1
     assert len(train) == 3 * 2 + 5
+
+
+def test_variants_choose_the_renderings(
+    pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "mix")
+    argv = ["--pack", pack, "--out", out, "--n", "2", "--workers", "1", "--variants", "cm-110, times,cm-135"]
+    assert font_mix.main(argv) == 0
+    assert [name for name, _ in rendered] == ["cm@110", "times", "cm@135"]  # low dpi stays binarized
+    assert len(read_pack(out, "train")[0]) == 3 * 2 + 3 * 2
+    assert font_mix.main([*argv[:-1], "times,cm-72"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown variant(s) cm-72" in err and "cm-110" in err
+    assert font_mix.main([*argv[:-1], " , "]) == 2
