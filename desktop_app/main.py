@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app import worker as W
 from desktop_app.capture import CaptureError, Grabber, grab_screens
+from desktop_app.display import display_problem
 from desktop_app.history import HistoryStore, HistoryWindow, image_to_png
 from desktop_app.hotkey import HotkeyBridge, NoHotkey, make_hotkey, pretty_combo
 from desktop_app.imageconv import qimage_to_rgb
@@ -584,6 +585,10 @@ def run_app(argv: list[str] | None = None) -> int:
     if send_message(MSG_SNIP):
         print("LaTeXSnip is already running: asked it to start a snip.")
         return 0
+    problem = display_problem() if QApplication.instance() is None else None
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     QApplication.setApplicationName("latexsnip")
     QApplication.setOrganizationName("latexsnip")
     QApplication.setApplicationDisplayName(APP_NAME)
