@@ -1,10 +1,11 @@
 """Make the font/anti-aliasing mix pack the shipped weights were fine-tuned on (see the model card).
 
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all [--base-limit K]]
-        [--favour FORMULAS.tsv --favour-copies K]
+        [--favour FORMULAS.tsv --favour-copies K] [--variants times,palatino,cm-aa,cm-110,cm-135]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
-Computer Modern (``--variants``: also low-resolution Computer Modern, cm-110 / cm-135 dpi), adds as many Computer Modern images from PACK (or, with ``--base all``, every
+Computer Modern (``--variants`` picks them, and can add low-resolution binarized Computer Modern
+at 110 / 135 dpi), adds as many Computer Modern images from PACK (or, with ``--base all``, every
 training image of PACK), copies PACK's val split.
 
 ``--favour`` names a TSV (column ``formula_norm`` or ``formula``; only the rows of
