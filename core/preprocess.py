@@ -11,9 +11,8 @@ canvases are right-padded with blank columns by ``pad_stack`` (training and infe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -21,7 +20,8 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage
 
-from core.errors import ConfigError, ImageError
+from core.config_json import with_overrides
+from core.errors import ImageError
 
 
 @dataclass(frozen=True)
@@ -46,28 +46,7 @@ _MAY_BE_ZERO = {"pad", "min_side", "trim_multiple"}  # the other settings must b
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
     """``cfg`` with the fields a JSON object names replaced, e.g. '{"glyph_height": 10.5}'; a
     ConfigError (one line) for bad JSON, unknown fields, values of the wrong type or out of range."""
-    try:
-        changes = json.loads(overrides or "{}")
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"preprocessing overrides {overrides!r}: not JSON ({e.msg})") from None
-    if not isinstance(changes, dict):
-        raise ConfigError(f"preprocessing overrides {overrides!r}: expected a JSON object")
-    types = {f.name: type(getattr(cfg, f.name)) for f in fields(cfg)}
-    for k, v in changes.items():
-        if k not in types:
-            raise ConfigError(f"preprocessing has no setting {k!r} (known: {', '.join(types)})")
-        want = types[k]
-        if want is float:
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        else:
-            ok = type(v) is want
-        floor = 0 if k in _MAY_BE_ZERO else 1e-9
-        if not ok or v < floor:
-            kind = "non-negative" if k in _MAY_BE_ZERO else "positive"
-            raise ConfigError(f"preprocessing setting {k!r}: expected a {kind} {want.__name__}, got {v!r}")
-        if want is float:
-            changes[k] = float(v)
-    return replace(cfg, **changes)
+    return with_overrides(cfg, overrides, "preprocessing", may_be_zero=_MAY_BE_ZERO)
 
 
 def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:

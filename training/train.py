@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 
 from core.checkpoint import Checkpoint, clean_state_dict, load_checkpoint, save_checkpoint
+from core.config_json import with_overrides
 from core.decode import greedy
 from core.device import autocast, autocast_dtype, pick_device
 from core.errors import LatexSnipError
@@ -139,7 +140,8 @@ class Trainer:
             self.pre = config_with(init_ckpt.preprocess, args.preprocess)
         else:
             self.vocab = Vocab.build(formulas, self.cfg.min_count)
-            self.model_cfg = ModelConfig(vocab_size=len(self.vocab), **json.loads(args.model))
+            self.model_cfg = with_overrides(ModelConfig(vocab_size=len(self.vocab)), args.model, "model",
+                                            may_be_zero={"dropout"}, fixed={"vocab_size"})
             self.pre = config_with(PreprocessConfig(), args.preprocess)
         aug = AugmentConfig() if self.cfg.augment else NO_AUGMENT
         self.train_set = FormulaImages(formulas, images, self.vocab, self.pre, aug, self.cfg.seed)

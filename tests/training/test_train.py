@@ -134,6 +134,20 @@ def test_bad_data_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("model, why", [('{"stage": 2}', "model has no setting 'stage'"),
+                                         ('{"stages": "three"}', "model setting 'stages': expected a positive int"),
+                                         ('{"vocab_size": 9}', "model has no setting 'vocab_size'"),
+                                         ('{"dropout": -0.1}', "non-negative float")])
+def test_bad_model_overrides_are_a_message(
+    pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str, why: str
+) -> None:
+    argv = _args(pack, tmp_path / "r", "--max-steps", "1")
+    argv[argv.index("--model") + 1] = model
+    assert train_main(argv) == 2
+    err = capsys.readouterr().err
+    assert why in err and "Traceback" not in err
+
+
 def test_fine_tune_with_frozen_stages_and_trimmed_canvases(pack: Path, tmp_path: Path) -> None:
     init = tmp_path / "init.safetensors"
     base = train_tiny(init, steps=5)
