@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from desktop_app import worker as W
 from desktop_app.capture import CaptureError, Grabber, grab_screens
 from desktop_app.display import display_problem
+from desktop_app.gui_gc import MainThreadCollector
 from desktop_app.history import HistoryStore, HistoryWindow, image_to_png
 from desktop_app.hotkey import HotkeyBridge, NoHotkey, make_hotkey, pretty_combo
 from desktop_app.imageconv import qimage_to_rgb
@@ -160,6 +161,8 @@ class LatexSnipApp(QObject):
         quit_fn: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
+        # before any worker thread starts: cyclic GC only on this (the GUI) thread
+        self.collector = MainThreadCollector(parent=self)
         self.settings = settings or load_settings()
         self.grabbers = grabbers
         self._quit_fn = quit_fn or QApplication.quit
@@ -499,6 +502,7 @@ class LatexSnipApp(QObject):
             shiboken6.delete(self.menu)
         with contextlib.suppress(Exception):
             self.store.close()
+        self.collector.stop()
 
     def quit(self) -> None:
         self.shutdown()

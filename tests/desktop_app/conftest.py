@@ -12,6 +12,17 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QRect, Qt  # noqa: E402
 from PySide6.QtGui import QColor, QFont, QImage, QPainter  # noqa: E402
 
+from desktop_app.gui_gc import MainThreadCollector  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _gc_on_gui_thread(qapp):
+    """As in the app: Python's cycle collector never runs on a worker thread (a collection there
+    can free this thread's Qt objects from the wrong thread: a segfault)."""
+    collector = MainThreadCollector()
+    yield collector
+    collector.stop()
+
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path, monkeypatch):

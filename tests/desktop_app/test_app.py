@@ -1,5 +1,7 @@
 """The assembled app with a fake recogniser and a fake (2x HiDPI) screen grabber."""
 
+import gc
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
@@ -192,6 +194,16 @@ def test_second_instance_request_starts_snip(qtbot, make_app):
     assert send_snip_request() is True
     qtbot.waitUntil(lambda: app.session is not None and app.session.active, timeout=3000)
     app.session.cancel()
+
+
+def test_app_collects_garbage_on_the_gui_thread_only(make_app):
+    """Worker threads (recogniser, preview) must never run Python's cycle collector."""
+    gc.enable()  # as in a real run, before the app starts
+    app = make_app()
+    assert not gc.isenabled() and app.collector.thresholds == gc.get_threshold()
+    app.shutdown()
+    assert gc.isenabled()
+    gc.disable()  # back to the test fixture's collector
 
 
 def test_no_instance_running():
