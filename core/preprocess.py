@@ -3,7 +3,8 @@
 Any image of a formula (PIL or numpy; RGB, RGBA, grayscale, 16-bit, dark background, any zoom)
 -> a (1, H, W) float tensor, ink = 1 on background = 0, in the geometry the model was trained on:
 contrast-normalised, cropped to ink, rescaled so that glyphs have the height they have in
-im2latex renderings, and placed left-aligned, vertically centred on an H x W canvas.
+im2latex renderings (an enlarged low-resolution snip optionally smoothed: ``upscale_blur``), and
+placed left-aligned, vertically centred on an H x W canvas.
 With ``trim_multiple`` N > 0 the canvas ends at the first multiple of N px past the formula
 (at most W): blank columns cost encoder and attention time and say nothing. Batches of such
 canvases are right-padded with blank columns by ``pad_stack`` (training and inference alike).
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
+from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from core.config_json import with_overrides
@@ -35,12 +36,15 @@ class PreprocessConfig:
     keep_scale_within: float = 1.3  # rescale only when the estimate is off by more than this factor
     min_side: int = 4  # smaller inputs are rejected
     trim_multiple: int = 0  # 0: every canvas is `width` px wide; N: cut blank columns, width a multiple of N
+    # Gaussian blur after enlarging, sigma = upscale_blur * (scale - 1) px: smooths the staircase edges of
+    # low-resolution snips (2x enlarged 120-dpi renders). 0: none (the default for a new model).
+    upscale_blur: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple"}  # the other settings must be positive
+_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
@@ -194,7 +198,10 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
     nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
     if (nh, nw) != (ch, cw):
         pil = Image.fromarray((crop * 255.0 + 0.5).astype(np.uint8))
-        crop = np.asarray(pil.resize((nw, nh), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC), dtype=np.float32) / 255.0
+        pil = pil.resize((nw, nh), Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
+        if scale > 1 and cfg.upscale_blur > 0:
+            pil = pil.filter(ImageFilter.GaussianBlur(cfg.upscale_blur * (scale - 1)))
+        crop = np.asarray(pil, dtype=np.float32) / 255.0
     canvas = np.zeros((cfg.height, canvas_width(nw, cfg)), dtype=np.float32)
     y0 = (cfg.height - nh) // 2
     canvas[y0 : y0 + nh, cfg.pad : cfg.pad + nw] = 1.0 - np.clip(crop, 0.0, 1.0)

@@ -151,3 +151,18 @@ def test_larger_glyph_height_gives_larger_glyphs() -> None:
     small = _ink_box(preprocess_array(image, config_with(CFG, '{"glyph_height": 8.5, "keep_scale_within": 1.0}')))
     big = _ink_box(preprocess_array(image, config_with(CFG, '{"glyph_height": 10.5, "keep_scale_within": 1.0}')))
     assert big[0] > small[0] and abs(big[1] / small[1] - 10.5 / 8.5) < 0.1
+
+
+def test_upscale_blur_softens_enlarged_snips_only() -> None:
+    tiny = np.asarray(draw("a + b = c", size=9).convert("L"))
+    tiny = np.where(tiny < 128, 0, 255).astype(np.uint8)  # a binarized low-resolution snip
+    blurred_cfg = config_with(CFG, '{"upscale_blur": 0.6}')
+    plain, blurred = preprocess_array(tiny, CFG), preprocess_array(tiny, blurred_cfg)
+    assert _ink_box(plain) == pytest.approx(_ink_box(blurred), abs=1)  # same glyph geometry
+    midtones = [int(((c > 0.1) & (c < 0.9)).sum()) for c in (plain, blurred)]
+    assert midtones[1] > 1.2 * midtones[0]  # staircase edges smoothed
+    # nothing to enlarge: the setting changes nothing
+    big = draw("a + b = c", size=40)
+    assert np.array_equal(preprocess_array(big, CFG), preprocess_array(big, blurred_cfg))
+    with pytest.raises(ConfigError, match="non-negative"):
+        config_with(CFG, '{"upscale_blur": -0.5}')
