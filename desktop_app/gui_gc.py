@@ -24,7 +24,6 @@ class MainThreadCollector(QObject):
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
         self._was_enabled = gc.isenabled()
-        self._running = True
         gc.disable()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check)
@@ -43,9 +42,8 @@ class MainThreadCollector(QObject):
 
     def stop(self) -> None:
         """Stop the timer, collect once here, and give collection back to CPython if it had it."""
-        if not self._running:
+        if not self._timer.isActive():
             return
-        self._running = False
         self._timer.stop()
         gc.collect()
         if self._was_enabled:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -22,6 +23,15 @@ def _gc_on_gui_thread(qapp):
     collector = MainThreadCollector()
     yield collector
     collector.stop()
+
+
+@pytest.fixture
+def automatic_gc():
+    """CPython's own collection switched on for one test (as outside the app), then off again
+    for the autouse collector above."""
+    gc.enable()
+    yield
+    gc.disable()
 
 
 @pytest.fixture(autouse=True)

@@ -196,14 +196,12 @@ def test_second_instance_request_starts_snip(qtbot, make_app):
     app.session.cancel()
 
 
-def test_app_collects_garbage_on_the_gui_thread_only(make_app):
+def test_app_collects_garbage_on_the_gui_thread_only(automatic_gc, make_app):
     """Worker threads (recogniser, preview) must never run Python's cycle collector."""
-    gc.enable()  # as in a real run, before the app starts
-    app = make_app()
+    app = make_app()  # automatic collection on before, as in a real run
     assert not gc.isenabled() and app.collector.thresholds == gc.get_threshold()
     app.shutdown()
     assert gc.isenabled()
-    gc.disable()  # back to the test fixture's collector
 
 
 def test_no_instance_running():

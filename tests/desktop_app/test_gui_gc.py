@@ -41,16 +41,10 @@ def cycle_then_busy_worker():
     _kept.clear()
 
 
-def test_without_it_a_busy_worker_thread_collects_gui_garbage(cycle_then_busy_worker):
+def test_without_it_a_busy_worker_thread_collects_gui_garbage(automatic_gc, cycle_then_busy_worker):
     """The hazard itself: CPython collects in whichever thread allocates."""
-    was = gc.isenabled()  # off: the autouse fixture runs a collector
-    gc.enable()
-    try:
-        cycle_then_busy_worker()
-        assert _Tracked.freed_in == ["busy-worker"]
-    finally:
-        if not was:
-            gc.disable()
+    cycle_then_busy_worker()
+    assert _Tracked.freed_in == ["busy-worker"]
 
 
 def test_with_it_garbage_is_collected_on_the_gui_thread(qtbot, cycle_then_busy_worker):
@@ -65,22 +59,15 @@ def test_with_it_garbage_is_collected_on_the_gui_thread(qtbot, cycle_then_busy_w
         collector.stop()
 
 
-def test_check_collects_only_when_due_and_stop_restores():
-    was = gc.isenabled()
-    gc.enable()
-    try:
-        collector = MainThreadCollector(interval_ms=60_000)
-        assert not gc.isenabled()
-        gc.collect()
-        assert collector.check() == 0  # nothing allocated since: nothing due
-        for _ in range(collector.thresholds[0] + 10):
-            _Tracked()
-        assert collector.check() >= collector.thresholds[0]  # gen 0 was due and held the cycles
-        collector.stop()
-        assert gc.isenabled()
-        collector.stop()  # idempotent
-        assert gc.isenabled()
-    finally:
-        if not was:
-            gc.disable()
-
+def test_check_collects_only_when_due_and_stop_restores(automatic_gc):
+    collector = MainThreadCollector(interval_ms=60_000)
+    assert not gc.isenabled()
+    gc.collect()
+    assert collector.check() == 0  # nothing allocated since: nothing due
+    for _ in range(collector.thresholds[0] + 10):
+        _Tracked()
+    assert collector.check() >= collector.thresholds[0]  # gen 0 was due and held the cycles
+    collector.stop()
+    assert gc.isenabled()
+    collector.stop()  # idempotent
+    assert gc.isenabled()
