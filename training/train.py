@@ -28,6 +28,7 @@ from core.preprocess import PreprocessConfig, config_with
 from core.vocab import PAD_ID, Vocab
 from training.augment import NO_AUGMENT, AugmentConfig
 from training.dataset import FormulaImages, collate, epoch_batches, load_samples
+from training.label_style import LABEL_STYLES, label_style
 from training.schedule import lr_at
 
 STATE = "last.pt"
@@ -54,6 +55,7 @@ class TrainConfig:
     workers: int = 2
     augment: bool = True
     freeze_stages: int = 0  # stem + this many ResNet stages keep their weights (fine-tuning on a CPU)
+    label_style: str = "as-is"  # training.label_style: spelling the train labels are rewritten to
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--freeze-stages", type=int, default=0, choices=range(0, 5), metavar="N",
                    help="fine-tuning: keep the stem and the first N ResNet stages fixed (no backward through "
                    "them; about 1.6x faster encoder training on a CPU with N=2)")
+    p.add_argument("--label-style", choices=sorted(LABEL_STYLES), default=TrainConfig.label_style,
+                   help="rewrite the train labels to one spelling of identically rendering commands: im2latex = "
+                   "the old spellings im2latex mostly uses ({ \\cal L }, { \\bf x }, \\rightarrow, \\leq); "
+                   "as-is = keep them (val labels are never rewritten)")
     p.add_argument("--plot", action="store_true", help="open a live plot of the curves")
     return p
 
@@ -122,9 +128,10 @@ class Trainer:
                 batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps, max_steps=args.max_steps,
                 max_minutes=args.max_minutes, ckpt_minutes=args.ckpt_minutes, val_every=args.val_every,
                 val_size=args.val_size, seed=args.seed, workers=args.workers, augment=not args.no_augment,
-                freeze_stages=args.freeze_stages,
+                freeze_stages=args.freeze_stages, label_style=args.label_style,
             )
         formulas, images = load_samples(args.data, "train", args.limit)
+        formulas = [*map(label_style(self.cfg.label_style), formulas)]
         keep = [i for i, f in enumerate(formulas) if len(f.split()) <= self.cfg.max_tokens]
         formulas, images = [formulas[i] for i in keep], [images[i] for i in keep]
         init_ckpt = load_checkpoint(args.init) if args.init else None

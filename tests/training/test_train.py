@@ -165,3 +165,18 @@ def test_fine_tune_with_frozen_stages_and_trimmed_canvases(pack: Path, tmp_path:
     assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)  # stem + layer1, BN stats too
     assert not torch.equal(before["encoder.proj.weight"], after["encoder.proj.weight"])
     assert not torch.equal(before["decoder.out.weight"], after["decoder.out.weight"])
+
+
+def test_label_style_rewrites_train_labels_only(tmp_path: Path) -> None:
+    d = tmp_path / "pack"
+    rows = [(f, draw(f)) for f in [r"\mathcal { L } \to 0", r"x \le 1", r"{ \cal L } \rightarrow 1"]]
+    write_pack(str(d), {"train": rows * 4, "val": rows[:1]})
+    out = tmp_path / "run"
+    assert train_main(_args(d, out, "--max-steps", "2", "--val-every", "100", "--label-style", "im2latex")) == 0
+    w = tmp_path / "w.safetensors"
+    export(out, w, "fp32", "last")
+    ckpt = Recognizer.load(w, "cpu").checkpoint
+    assert ckpt.provenance["train_config"]["label_style"] == "im2latex"
+    tokens = set(ckpt.vocab.tokens)
+    assert {r"\cal", r"\rightarrow", r"\leq"} <= tokens  # the vocabulary is built from the rewritten labels
+    assert not tokens & {r"\mathcal", r"\to", r"\le"}
