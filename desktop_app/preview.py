@@ -231,13 +231,14 @@ def render_tex(latex: str, dpi: int = 150, workdir: Path | None = None, crop: bo
 
 # --------------------------------------------------------------------------- mathtext backend
 # mathtext knows neither old font switches nor a few common macros; rewrite the simple cases.
+# An old switch at the start of a group, `{ \cal L }`, becomes the command taking that group as its
+# argument, `\mathcal{ L }` (mathtext rejects `{\mathcal L }`: its font commands need an argument).
 _MT_REWRITES = [
-    (re.compile(r"\{\s*\\cal\s+"), r"{\\mathcal "),
-    (re.compile(r"\{\s*\\bf\s+"), r"{\\mathbf "),
-    (re.compile(r"\{\s*\\rm\s+"), r"{\\mathrm "),
-    (re.compile(r"\{\s*\\it\s+"), r"{\\mathit "),
-    (re.compile(r"\{\s*\\sf\s+"), r"{\\mathsf "),
-    (re.compile(r"\{\s*\\tt\s+"), r"{\\mathtt "),
+    *(
+        (re.compile(r"\{\s*\\" + old + r"(?![A-Za-z])\s*"), r"\\" + new + "{")
+        for old, new in (("cal", "mathcal"), ("bf", "mathbf"), ("rm", "mathrm"), ("it", "mathit"),
+                         ("sf", "mathsf"), ("tt", "mathtt"))
+    ),
     (re.compile(r"\\operatorname\s*\*?"), r"\\mathrm"),
     (
         re.compile(r"\\(?:displaystyle|textstyle|scriptstyle|scriptscriptstyle|nonumber|notag)\b"),

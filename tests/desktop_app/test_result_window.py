@@ -181,3 +181,13 @@ def test_attention_upsampling_is_smooth_and_keeps_the_peak_cell():
     assert 0.0 < up[r, c + 8] < up[r, c]  # falls off smoothly into the next cell
     assert up.min() >= 0.0 and up.max() <= 1.0
     np.testing.assert_allclose(upsample_bilinear(np.ones((4, 40)), 64, 320), 1.0)
+
+
+def test_mathtext_preview_draws_old_font_switches():
+    """im2latex's spelling `{ \\cal L }` (what the model writes) must draw in the mathtext preview too."""
+    from desktop_app.preview import mathtext_source, render_mathtext
+
+    assert mathtext_source(r"{ \cal L } = { \bf x } + { \rm d } t") == r"\mathcal{L } = \mathbf{x } + \mathrm{d } t"
+    assert mathtext_source(r"{ \calligraphic }") == r"{ \calligraphic }"  # only whole command names
+    for latex in (r"{ \cal L } _ { 1 } = { \bf x } \rightarrow { \it a }", r"\frac { { \cal N } } { 2 }"):
+        assert render_mathtext(latex).startswith(b"\x89PNG")
