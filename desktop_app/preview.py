@@ -234,6 +234,11 @@ def render_tex(latex: str, dpi: int = 150, workdir: Path | None = None, crop: bo
 # An old switch at the start of a group, `{ \cal L }`, becomes the command taking that group as its
 # argument, `\mathcal{ L }` (mathtext rejects `{\mathcal L }`: its font commands need an argument).
 _MT_REWRITES = [
+    # a font command with a one-token argument, `\mathcal O`, needs braces in mathtext: `\mathcal{O}`
+    (re.compile(r"\\(math(?:cal|bf|rm|it|sf|tt|bb|frak))\s+(?!\\(?:math|cal|bf|rm|it|sf|tt)[a-z]*\b)(\\[A-Za-z]+|[^\s{}\\])"),
+     r"\\\1{\2}"),
+    # `\mathrm { \bf B }`: the inner switch decides the font
+    (re.compile(r"\\math(?:cal|bf|rm|it|sf|tt)\s*\{\s*\\(cal|bf|rm|it|sf|tt)(?![A-Za-z])"), r"{\\\1"),
     *(
         (re.compile(r"\{\s*\\" + old + r"(?![A-Za-z])\s*"), r"\\" + new + "{")
         for old, new in (("cal", "mathcal"), ("bf", "mathbf"), ("rm", "mathrm"), ("it", "mathit"),

@@ -189,5 +189,8 @@ def test_mathtext_preview_draws_old_font_switches():
 
     assert mathtext_source(r"{ \cal L } = { \bf x } + { \rm d } t") == r"\mathcal{L } = \mathbf{x } + \mathrm{d } t"
     assert mathtext_source(r"{ \calligraphic }") == r"{ \calligraphic }"  # only whole command names
-    for latex in (r"{ \cal L } _ { 1 } = { \bf x } \rightarrow { \it a }", r"\frac { { \cal N } } { 2 }"):
+    assert mathtext_source(r"{ \mathcal O } + \mathbf \nabla") == r"{ \mathcal{O} } + \mathbf{\nabla}"
+    assert mathtext_source(r"\mathrm { \bf B }") == r"\mathbf{B }"
+    for latex in (r"{ \cal L } _ { 1 } = { \bf x } \rightarrow { \it a }", r"\frac { { \cal N } } { 2 }",
+                  r"{ \mathcal O } ( x ^ { 4 } ) + | \mathrm { \bf B } |"):
         assert render_mathtext(latex).startswith(b"\x89PNG")
