@@ -131,7 +131,8 @@ class Trainer:
                 freeze_stages=args.freeze_stages, label_style=args.label_style,
             )
         formulas, images = load_samples(args.data, "train", args.limit)
-        formulas = [*map(label_style(self.cfg.label_style), formulas)]
+        rewrite = label_style(self.cfg.label_style)
+        formulas = [rewrite(f) for f in formulas]
         keep = [i for i, f in enumerate(formulas) if len(f.split()) <= self.cfg.max_tokens]
         formulas, images = [formulas[i] for i in keep], [images[i] for i in keep]
         init_ckpt = load_checkpoint(args.init) if args.init else None
