@@ -23,6 +23,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
+from desktop_app.formats import tidy_latex
+
 log = logging.getLogger(__name__)
 
 TEX_TIMEOUT_S = 10.0
@@ -235,8 +237,8 @@ def render_tex(latex: str, dpi: int = 150, workdir: Path | None = None, crop: bo
 # argument, `\mathcal{ L }` (mathtext rejects `{\mathcal L }`: its font commands need an argument).
 _MT_REWRITES = [
     # a font command with a one-token argument, `\mathcal O`, needs braces in mathtext: `\mathcal{O}`
-    (re.compile(r"\\(math(?:cal|bf|rm|it|sf|tt|bb|frak))\s+(?!\\(?:math|cal|bf|rm|it|sf|tt)[a-z]*\b)(\\[A-Za-z]+|[^\s{}\\])"),
-     r"\\\1{\2}"),
+    (re.compile(r"\\(math(?:cal|bf|rm|it|sf|tt|bb|frak))(?:\s*(?!\\(?:math|cal|bf|rm|it|sf|tt)[a-z]*\b)(\\[A-Za-z]+)|\s+([^\s{}\\]))"),
+     lambda m: f"\\{m[1]}{{{m[2] or m[3]}}}"),
     # `\mathrm { \bf B }`: the inner switch decides the font
     (re.compile(r"\\math(?:cal|bf|rm|it|sf|tt)\s*\{\s*\\(cal|bf|rm|it|sf|tt)(?![A-Za-z])"), r"{\\\1"),
     *(
@@ -260,7 +262,9 @@ _MT_REWRITES = [
 
 
 def mathtext_source(latex: str) -> str:
-    s = latex
+    """What mathtext is given for ``latex``. mathtext does not skip spaces as TeX does (`x ^ { 2 }` draws
+    "x 2": the superscript is lost), so the token spaces go first (``tidy_latex``), then the rewrites."""
+    s = tidy_latex(latex)
     for pat, rep in _MT_REWRITES:
         s = pat.sub(rep, s)
     return s

@@ -17,7 +17,7 @@ from desktop_app.paths import data_dir, resources_dir
 
 log = logging.getLogger(__name__)
 
-COPY_FORMATS = ("raw", "inline", "display", "equation", "mathml")
+COPY_FORMATS = ("raw", "tidy", "inline", "display", "equation", "mathml")
 DEVICES = ("auto", "cpu", "cuda")
 RENDERERS = ("auto", "tex", "mathtext")
 

@@ -187,10 +187,11 @@ def test_mathtext_preview_draws_old_font_switches():
     """im2latex's spelling `{ \\cal L }` (what the model writes) must draw in the mathtext preview too."""
     from desktop_app.preview import mathtext_source, render_mathtext
 
-    assert mathtext_source(r"{ \cal L } = { \bf x } + { \rm d } t") == r"\mathcal{L } = \mathbf{x } + \mathrm{d } t"
-    assert mathtext_source(r"{ \calligraphic }") == r"{ \calligraphic }"  # only whole command names
-    assert mathtext_source(r"{ \mathcal O } + \mathbf \nabla") == r"{ \mathcal{O} } + \mathbf{\nabla}"
-    assert mathtext_source(r"\mathrm { \bf B }") == r"\mathbf{B }"
+    assert mathtext_source(r"{ \cal L } = { \bf x } + { \rm d } t") == r"\mathcal{L}=\mathbf{x}+\mathrm{d}t"
+    assert mathtext_source(r"x ^ { 2 }") == r"x^{2}"  # mathtext does not skip spaces: `x ^ { 2 }` drew "x 2"
+    assert mathtext_source(r"{ \calligraphic }") == r"{\calligraphic}"  # only whole command names
+    assert mathtext_source(r"{ \mathcal O } + \mathbf \nabla") == r"{\mathcal{O}}+\mathbf{\nabla}"
+    assert mathtext_source(r"\mathrm{\bf B} \mathrm { \bf B }") == r"\mathbf{B}\mathbf{B}"  # typed, as tokens
     for latex in (r"{ \cal L } _ { 1 } = { \bf x } \rightarrow { \it a }", r"\frac { { \cal N } } { 2 }",
                   r"{ \mathcal O } ( x ^ { 4 } ) + | \mathrm { \bf B } |"):
         assert render_mathtext(latex).startswith(b"\x89PNG")
