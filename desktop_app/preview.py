@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,7 +236,7 @@ def render_tex(latex: str, dpi: int = 150, workdir: Path | None = None, crop: bo
 # mathtext knows neither old font switches nor a few common macros; rewrite the simple cases.
 # An old switch at the start of a group, `{ \cal L }`, becomes the command taking that group as its
 # argument, `\mathcal{ L }` (mathtext rejects `{\mathcal L }`: its font commands need an argument).
-_MT_REWRITES = [
+_MT_REWRITES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # a font command with a one-token argument, `\mathcal O`, needs braces in mathtext: `\mathcal{O}`
     (re.compile(r"\\(math(?:cal|bf|rm|it|sf|tt|bb|frak))(?:\s*(?!\\(?:math|cal|bf|rm|it|sf|tt)[a-z]*\b)(\\[A-Za-z]+)|\s+([^\s{}\\]))"),
      lambda m: f"\\{m[1]}{{{m[2] or m[3]}}}"),
