@@ -5,7 +5,8 @@ from its training labels. The harvested training corpus writes modern LaTeX (``\
 ``\\mathbf { x }``, ``\\to``); im2latex, the hep-th arXiv of the 1990s, mostly writes the old
 spellings (``{ \\cal L }``, ``{ \\bf x }``, ``\\rightarrow``). Counted on the 8,308 genuine
 im2latex val formulas (per 1,000 formulas): ``\\cal`` 172 / ``\\mathcal`` 23, ``\\bf`` 87 /
-``\\mathbf`` 17, ``\\rightarrow`` 31 / ``\\to`` 14, ``\\leq`` 11 / ``\\le`` 3, ``\\geq`` 8 / ``\\ge`` 4;
+``\\mathbf`` 17, ``\\rightarrow`` 31 / ``\\to`` 14, ``\\leq`` 11 / ``\\le`` 3, ``\\geq`` 8 / ``\\ge`` 4,
+``\\overline { { x } }`` 33 / ``\\overline { x }`` 8;
 in the harvested corpus the other way round. ``im2latex`` rewrites each label to the spelling
 im2latex uses most, so that one convention is learned instead of a mix that depends on the
 source; ``as-is`` keeps the labels. Only spellings that render identically are rewritten.
@@ -19,6 +20,9 @@ from core.errors import ConfigError
 
 # Font commands with an argument -> the old declaration, written inside a group of its own.
 _FONT_SWITCHES = {"\\mathcal": "\\cal", "\\mathbf": "\\bf"}
+# Commands whose argument im2latex mostly writes in a second pair of braces (`\overline { { x } }`: 80% of
+# its \overline, 7% of the harvested ones).
+_DOUBLE_BRACED = {"\\overline"}
 # Tokens with an identical-looking token that im2latex prefers.
 _SYNONYMS = {"\\to": "\\rightarrow", "\\le": "\\leq", "\\ge": "\\geq", "\\ne": "\\neq"}
 
@@ -46,6 +50,15 @@ def _im2latex_tokens(tokens: Sequence[str]) -> list[str]:
             end = _group_end(tokens, i + 1)
             if end is not None:  # \mathcal { A B } -> { \cal A B }
                 out += ["{", old, *_im2latex_tokens(tokens[i + 2 : end]), "}"]
+                i = end + 1
+                continue
+        if tok in _DOUBLE_BRACED and i + 1 < len(tokens) and tokens[i + 1] == "{":
+            end = _group_end(tokens, i + 1)
+            if end is not None:  # \overline { x } -> \overline { { x } }
+                inner = _im2latex_tokens(tokens[i + 2 : end])
+                if not (inner and inner[0] == "{" and _group_end(inner, 0) == len(inner) - 1):
+                    inner = ["{", *inner, "}"]
+                out += [tok, "{", *inner, "}"]
                 i = end + 1
                 continue
         out.append(_SYNONYMS.get(tok, tok))

@@ -16,6 +16,8 @@ from training.train import _parser
         (r"\mathcal L \mathbf", r"\mathcal L \mathbf"),  # no argument group: left as it is
         (r"\mathcal { L", r"\mathcal { L"),  # unclosed group: left as it is
         (r"\mathrm { d } \top \lefteqn", r"\mathrm { d } \top \lefteqn"),  # only whole tokens
+        (r"\overline { \psi } \overline { { Q } } \overline { a b }", r"\overline { { \psi } } \overline { { Q } } \overline { { a b } }"),
+        (r"\overline { \mathcal { L } } \overline { { x } y }", r"\overline { { \cal L } } \overline { { { x } y } }"),
     ],
 )
 def test_im2latex_spelling_rewrites_only_identically_rendering_spellings(modern, im2latex):
