@@ -45,7 +45,7 @@ def format_latex(latex: str, fmt: str) -> str:
 
 
 # Old font switches at the start of a group -> the LaTeX2e command taking that group as argument.
-_MODERN_FONTS = {"\\cal": "\\mathcal", "\\bf": "\\mathbf", "\\rm": "\\mathrm", "\\it": "\\mathit",
+MODERN_FONTS = {"\\cal": "\\mathcal", "\\bf": "\\mathbf", "\\rm": "\\mathrm", "\\it": "\\mathit",
                  "\\sf": "\\mathsf", "\\tt": "\\mathtt"}
 _ENDS_IN_CONTROL_WORD = re.compile(r"\\[A-Za-z]+$")
 
@@ -57,10 +57,10 @@ def tidy_latex(latex: str) -> str:
     tokens = latex.split()
     modern: list[str] = []
     for tok in tokens:
-        if tok in _MODERN_FONTS and modern and modern[-1] == "{":
+        if tok in MODERN_FONTS and modern and modern[-1] == "{":
             # `\mathrm { \bf B }`: the inner switch decides the font, so it replaces the outer command
-            outer = len(modern) >= 2 and modern[-2] in _MODERN_FONTS.values()
-            modern[-2 if outer else -1 :] = [_MODERN_FONTS[tok], "{"]
+            outer = len(modern) >= 2 and modern[-2] in MODERN_FONTS.values()
+            modern[-2 if outer else -1 :] = [MODERN_FONTS[tok], "{"]
         else:
             modern.append(tok)
     while modern and modern[-1] == "\\":  # a control space at the very end draws nothing

@@ -24,7 +24,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from desktop_app.formats import tidy_latex
+from desktop_app.formats import MODERN_FONTS, tidy_latex
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +234,9 @@ def render_tex(latex: str, dpi: int = 150, workdir: Path | None = None, crop: bo
 
 # --------------------------------------------------------------------------- mathtext backend
 # mathtext knows neither old font switches nor a few common macros; rewrite the simple cases.
-# An old switch at the start of a group, `{ \cal L }`, becomes the command taking that group as its
-# argument, `\mathcal{ L }` (mathtext rejects `{\mathcal L }`: its font commands need an argument).
+# The model's tokens arrive tidied (`{ \cal L }` -> `\mathcal{L}`, see ``mathtext_source``); these rules
+# cover what a user types: mathtext rejects `{\cal L}` and `\mathcal O` (its font commands need a braced
+# argument).
 _MT_REWRITES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # a font command with a one-token argument, `\mathcal O`, needs braces in mathtext: `\mathcal{O}`
     (re.compile(r"\\(math(?:cal|bf|rm|it|sf|tt|bb|frak))(?:\s*(?!\\(?:math|cal|bf|rm|it|sf|tt)[a-z]*\b)(\\[A-Za-z]+)|\s+([^\s{}\\]))"),
@@ -243,9 +244,8 @@ _MT_REWRITES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]]
     # `\mathrm { \bf B }`: the inner switch decides the font
     (re.compile(r"\\math(?:cal|bf|rm|it|sf|tt)\s*\{\s*\\(cal|bf|rm|it|sf|tt)(?![A-Za-z])"), r"{\\\1"),
     *(
-        (re.compile(r"\{\s*\\" + old + r"(?![A-Za-z])\s*"), r"\\" + new + "{")
-        for old, new in (("cal", "mathcal"), ("bf", "mathbf"), ("rm", "mathrm"), ("it", "mathit"),
-                         ("sf", "mathsf"), ("tt", "mathtt"))
+        (re.compile(r"\{\s*" + re.escape(old) + r"(?![A-Za-z])\s*"), new.replace("\\", "\\\\") + "{")
+        for old, new in MODERN_FONTS.items()
     ),
     (re.compile(r"\\operatorname\s*\*?"), r"\\mathrm"),
     (
