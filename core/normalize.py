@@ -73,9 +73,9 @@ wrote ``[object Object]``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-__all__ = ["tokenize_latex", "normalize_latex", "normalize_is_identity_rate"]
+__all__ = ["tokenize_latex", "normalize_latex", "normalize_is_identity_rate", "is_one_group"]
 
 _LEX = re.compile(
     r"%[^\n]*"  # comment
@@ -701,10 +701,10 @@ class _Parser:
         return rows
 
 
-def _unwrap(tokens: list[str]) -> list[str]:
-    """Content of ``{ ... }`` if ``tokens`` is exactly one brace group, else ``tokens``."""
+def is_one_group(tokens: Sequence[str]) -> bool:
+    """True when ``tokens`` is exactly one brace group, ``{ ... }`` (not ``{ a } { b }``)."""
     if len(tokens) < 2 or tokens[0] != "{" or tokens[-1] != "}":
-        return tokens
+        return False
     depth = 0
     for i, tok in enumerate(tokens):
         if tok == "{":
@@ -712,8 +712,13 @@ def _unwrap(tokens: list[str]) -> list[str]:
         elif tok == "}":
             depth -= 1
             if depth == 0:
-                return tokens[1:-1] if i == len(tokens) - 1 else tokens
-    return tokens
+                return i == len(tokens) - 1
+    return False
+
+
+def _unwrap(tokens: list[str]) -> list[str]:
+    """Content of ``{ ... }`` if ``tokens`` is exactly one brace group, else ``tokens``."""
+    return tokens[1:-1] if is_one_group(tokens) else tokens
 
 
 def _emit_rows(rows: list[list[list[str]]]) -> list[str]:

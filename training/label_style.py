@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from core.errors import ConfigError
+from core.normalize import is_one_group
 
 # Font commands with an argument -> the old declaration, written inside a group of its own.
 _FONT_SWITCHES = {"\\mathcal": "\\cal", "\\mathbf": "\\bf"}
@@ -45,24 +46,18 @@ def _im2latex_tokens(tokens: Sequence[str]) -> list[str]:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        old = _FONT_SWITCHES.get(tok)
-        if old is not None and i + 1 < len(tokens) and tokens[i + 1] == "{":
-            end = _group_end(tokens, i + 1)
-            if end is not None:  # \mathcal { A B } -> { \cal A B }
-                out += ["{", old, *_im2latex_tokens(tokens[i + 2 : end]), "}"]
-                i = end + 1
-                continue
-        if tok in _DOUBLE_BRACED and i + 1 < len(tokens) and tokens[i + 1] == "{":
-            end = _group_end(tokens, i + 1)
-            if end is not None:  # \overline { x } -> \overline { { x } }
-                inner = _im2latex_tokens(tokens[i + 2 : end])
-                if not (inner and inner[0] == "{" and _group_end(inner, 0) == len(inner) - 1):
-                    inner = ["{", *inner, "}"]
-                out += [tok, "{", *inner, "}"]
-                i = end + 1
-                continue
-        out.append(_SYNONYMS.get(tok, tok))
-        i += 1
+        takes_group = tok in _FONT_SWITCHES or tok in _DOUBLE_BRACED
+        end = _group_end(tokens, i + 1) if takes_group and i + 1 < len(tokens) and tokens[i + 1] == "{" else None
+        if end is None:
+            out.append(_SYNONYMS.get(tok, tok))
+            i += 1
+            continue
+        inner = _im2latex_tokens(tokens[i + 2 : end])
+        if tok in _FONT_SWITCHES:  # \mathcal { A B } -> { \cal A B }
+            out += ["{", _FONT_SWITCHES[tok], *inner, "}"]
+        else:  # \overline { x } -> \overline { { x } }
+            out += [tok, "{", *(inner if is_one_group(inner) else ["{", *inner, "}"]), "}"]
+        i = end + 1
     return out
 
 
