@@ -237,12 +237,13 @@ def render_tex(latex: str, dpi: int = 150, workdir: Path | None = None, crop: bo
 # The model's tokens arrive tidied (`{ \cal L }` -> `\mathcal{L}`, see ``mathtext_source``); these rules
 # cover what a user types: mathtext rejects `{\cal L}` and `\mathcal O` (its font commands need a braced
 # argument).
+_OLD_SWITCH = "|".join(old.lstrip("\\") for old in MODERN_FONTS)  # cal|bf|rm|it|sf|tt
 _MT_REWRITES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # a font command with a one-token argument, `\mathcal O`, needs braces in mathtext: `\mathcal{O}`
-    (re.compile(r"\\(math(?:cal|bf|rm|it|sf|tt|bb|frak))(?:\s*(?!\\(?:math|cal|bf|rm|it|sf|tt)[a-z]*\b)(\\[A-Za-z]+)|\s+([^\s{}\\]))"),
+    (re.compile(rf"\\(math(?:{_OLD_SWITCH}|bb|frak))(?:\s*(?!\\(?:math|{_OLD_SWITCH})[a-z]*\b)(\\[A-Za-z]+)|\s+([^\s{{}}\\]))"),
      lambda m: f"\\{m[1]}{{{m[2] or m[3]}}}"),
     # `\mathrm { \bf B }`: the inner switch decides the font
-    (re.compile(r"\\math(?:cal|bf|rm|it|sf|tt)\s*\{\s*\\(cal|bf|rm|it|sf|tt)(?![A-Za-z])"), r"{\\\1"),
+    (re.compile(rf"\\math(?:{_OLD_SWITCH})\s*\{{\s*\\({_OLD_SWITCH})(?![A-Za-z])"), r"{\\\1"),
     *(
         (re.compile(r"\{\s*" + re.escape(old) + r"(?![A-Za-z])\s*"), new.replace("\\", "\\\\") + "{")
         for old, new in MODERN_FONTS.items()

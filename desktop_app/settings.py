@@ -13,11 +13,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
+from desktop_app.formats import FORMAT_LABELS
 from desktop_app.paths import data_dir, resources_dir
 
 log = logging.getLogger(__name__)
 
-COPY_FORMATS = ("raw", "tidy", "inline", "display", "equation", "mathml")
+COPY_FORMATS = tuple(FORMAT_LABELS)
 DEVICES = ("auto", "cpu", "cuda")
 RENDERERS = ("auto", "tex", "mathtext")
 
@@ -136,7 +137,6 @@ class SettingsDialog(QDialog):
         self, current: Settings, parent: QWidget | None = None, hotkey_note: str = ""
     ) -> None:
         super().__init__(parent)
-        from desktop_app.formats import FORMAT_LABELS
         from desktop_app.paths import default_weights_path
 
         self.setWindowTitle("LaTeXSnip – settings")
