@@ -13,7 +13,11 @@ With --gold TSV the formulas of the split that DATA has no image for (ones the r
 not draw) are scored as empty predictions too: the metrics cover the whole published split.
 
 stdout: a human summary, or with --json exactly one JSON line
-``{"n", ["missing",] "bleu", "edit_score", "exact_match", ["image_match",] "ms_per_image"}``.
+``{"n", ["missing",] "bleu", "edit_score", "exact_match", "exact_ignoring_braces",
+"exact_ignoring_braces_spacing", ["image_match",] "ms_per_image"}``. The two ``exact_ignoring_*``
+figures are diagnostics: exact match after dropping grouping braces ``{ }`` (and spacing
+commands ``\\, \\; ~ \\quad`` ...) from gold and prediction, the part of the misses that are
+im2latex's source-dependent braces and spacing rather than misread symbols.
 stderr: progress and notes. Exit 0 on success, 2 on a usage/data/weights error (message only).
 
 ``evaluate(recognizer, images, formulas, beam, batch)`` is the reusable core (see its docstring).
@@ -36,10 +40,31 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import ImageError, LatexSnipError
-from training.metrics import corpus_bleu, edit_distance, edit_score, exact_match, tokenize
+from training.metrics import (
+    GROUPING_BRACES,
+    SPACING_TOKENS,
+    corpus_bleu,
+    edit_distance,
+    edit_score,
+    exact_match,
+    exact_match_ignoring,
+    tokenize,
+)
 
 PROG = "latexsnip eval"
-METRIC_KEYS = ("n", "missing", "bleu", "edit_score", "exact_match", "image_match", "ms_per_image")
+METRIC_KEYS = ("n", "missing", "bleu", "edit_score", "exact_match", "exact_ignoring_braces",
+               "exact_ignoring_braces_spacing", "image_match", "ms_per_image")
+
+
+def text_metrics(refs: Sequence[Sequence[str]], hyps: Sequence[Sequence[str]]) -> dict[str, float]:
+    """BLEU, edit score, exact match and the two exact-match diagnostics (module docstring)."""
+    return {
+        "bleu": corpus_bleu(refs, hyps),
+        "edit_score": edit_score(refs, hyps),
+        "exact_match": exact_match(refs, hyps),
+        "exact_ignoring_braces": exact_match_ignoring(refs, hyps, GROUPING_BRACES),
+        "exact_ignoring_braces_spacing": exact_match_ignoring(refs, hyps, GROUPING_BRACES | SPACING_TOKENS),
+    }
 
 
 def _as_image(item: Any) -> Any:
@@ -121,7 +146,8 @@ def evaluate(
 
     ``recognizer`` needs only ``recognize_batch(images, beam=...) -> list`` of objects with
     ``tokens`` (or ``latex``). Returns a dict with the metrics ``n``, ``bleu`` (0..100),
-    ``edit_score`` (0..1), ``exact_match`` (0..1), ``ms_per_image``, ``failed`` (images that
+    ``edit_score`` (0..1), ``exact_match`` (0..1), ``exact_ignoring_braces`` and
+    ``exact_ignoring_braces_spacing`` (0..1, diagnostics), ``ms_per_image``, ``failed`` (images that
     raised ImageError, scored as empty predictions), and per item ``predictions`` (str, "" when
     failed), ``errors`` (str or None) and ``edit_distances`` (token Levenshtein to the gold).
     """
@@ -146,9 +172,7 @@ def evaluate(
     refs = [tokenize(f) for f in formulas]
     return {
         "n": n,
-        "bleu": corpus_bleu(refs, hyps),
-        "edit_score": edit_score(refs, hyps),
-        "exact_match": exact_match(refs, hyps),
+        **text_metrics(refs, hyps),
         "ms_per_image": 1000.0 * elapsed / max(n, 1),
         "failed": sum(e is not None for e in errors),
         "predictions": [" ".join(h) for h in hyps],
@@ -347,8 +371,7 @@ def score_missing_as_empty(res: dict[str, Any], formulas: Sequence[str], gold: S
             missing.append(f)
     refs = [tokenize(f) for f in [*formulas, *missing]]
     hyps = [p.split() for p in res["predictions"]] + [[] for _ in missing]
-    return {**res, "n": len(refs), "missing": len(missing), "bleu": corpus_bleu(refs, hyps),
-            "edit_score": edit_score(refs, hyps), "exact_match": exact_match(refs, hyps)}
+    return {**res, "n": len(refs), "missing": len(missing), **text_metrics(refs, hyps)}
 
 
 def _load_recognizer(weights: Path, device: str) -> Any:
@@ -402,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  missing      {res['missing']} (no image; scored as empty)")
             print(f"  BLEU-4       {res['bleu']:.2f}")
             print(f"  edit score   {res['edit_score']:.4f}")
-            print(f"  exact match  {res['exact_match']:.4f}")
+            print(f"  exact match  {res['exact_match']:.4f} (ignoring {{ }}: {res['exact_ignoring_braces']:.4f}; "
+                  f"also spacing commands: {res['exact_ignoring_braces_spacing']:.4f})")
             if "image_match" in res:
                 print(f"  image match  {res['image_match']:.4f}")
             print(f"  speed        {res['ms_per_image']:.1f} ms/image")

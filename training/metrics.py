@@ -10,6 +10,10 @@ Text metrics work on token sequences (a formula's tokens are its whitespace-sepa
 * :func:`edit_score` -- ``1 - sum(levenshtein) / sum(max(len_ref, len_hyp))`` (im2markup's
   "Edit Distance" column). Range 0..1.
 * :func:`exact_match` -- fraction of items whose token sequences are identical.
+* :func:`exact_match_ignoring` -- the same after dropping some tokens from both sides: a
+  diagnostic of *why* exact match is missed (with :data:`GROUPING_BRACES` and
+  :data:`SPACING_TOKENS`: im2latex's gold keeps each source's own grouping braces and spacing
+  commands, which mostly draw nothing or the same image), never a replacement for it.
 
 Image metric (:func:`image_match`): both formulas are rendered, binarized (pixel <= 128 is ink),
 and compared as sequences of pixel columns (the shorter image padded with white at the bottom).
@@ -33,11 +37,14 @@ import numpy as np
 
 __all__ = [
     "BINARIZE_THRESHOLD",
+    "GROUPING_BRACES",
+    "SPACING_TOKENS",
     "MAX_GAP_COLUMNS",
     "corpus_bleu",
     "edit_distance",
     "edit_score",
     "exact_match",
+    "exact_match_ignoring",
     "image_match",
     "image_match_details",
     "image_match_rate",
@@ -48,6 +55,10 @@ BINARIZE_THRESHOLD = 128  # im2markup: value <= 128 is ink
 MAX_GAP_COLUMNS = 5  # a replace/delete block this wide (gold columns) breaks the match
 
 Tokens = Sequence[str]
+
+GROUPING_BRACES = frozenset({"{", "}"})  # not the literal braces \{ \}
+# \, \: \; \! ~ \quad \qquad, and "\ " (a backslash and a space: the token "\"; not "\\", a new row)
+SPACING_TOKENS = frozenset({"\\,", "\\:", "\\;", "\\!", "~", "\\", "\\quad", "\\qquad"})
 
 
 def tokenize(formula: str | Sequence[str] | None) -> list[str]:
@@ -145,6 +156,18 @@ def exact_match(refs: Sequence[Tokens | None], hyps: Sequence[Tokens | None]) ->
         return 0.0
     hits = sum(tokenize(r) == tokenize(h) for r, h in zip(refs, hyps, strict=True))
     return hits / len(refs)
+
+
+def exact_match_ignoring(
+    refs: Sequence[Tokens | None], hyps: Sequence[Tokens | None], ignore: frozenset[str]
+) -> float:
+    """:func:`exact_match` after removing the tokens in ``ignore`` from both sides."""
+    _check_lengths(refs, hyps)
+
+    def kept(x: Tokens | None) -> list[str]:
+        return [t for t in tokenize(x) if t not in ignore]
+
+    return exact_match([kept(r) for r in refs], [kept(h) for h in hyps])
 
 
 # --------------------------------------------------------------------------------------------

@@ -134,7 +134,8 @@ def test_cli_json_line_and_report(tiny_dataset, tmp_path, capsys, monkeypatch):
     lines = out.strip().splitlines()
     assert len(lines) == 1
     rec = json.loads(lines[0])
-    assert list(rec) == ["n", "bleu", "edit_score", "exact_match", "ms_per_image"]
+    assert list(rec) == ["n", "bleu", "edit_score", "exact_match", "exact_ignoring_braces",
+                         "exact_ignoring_braces_spacing", "ms_per_image"]
     assert rec["n"] == 4 and rec["exact_match"] == 0.5
     assert got_args == {"source": "somewhere", "split": "val", "limit": 4}
     assert (tmp_path / "rep.html").is_file() and "report written" in err
@@ -142,7 +143,7 @@ def test_cli_json_line_and_report(tiny_dataset, tmp_path, capsys, monkeypatch):
     # the human summary
     assert ev.main(["--weights", str(weights), "--data", "somewhere"]) == 0
     out = capsys.readouterr().out
-    assert "BLEU-4" in out and "exact match" in out
+    assert "BLEU-4" in out and "exact match" in out and "ignoring { }" in out
 
 
 def test_cli_data_error_exits_2(tmp_path, capsys, monkeypatch):
@@ -189,3 +190,14 @@ def test_cli_preprocess_overrides_reach_the_recognizer(tiny_dataset, tmp_path, c
     capsys.readouterr()
     assert ev.main(["--weights", str(weights), "--data", "x", "--preprocess", '{"glyph": 1}']) == 2
     assert "no setting 'glyph'" in capsys.readouterr().err
+
+
+def test_exact_match_diagnostics_ignore_braces_then_spacing():
+    refs = [["{", "\\frac", "{", "1", "}", "{", "2", "}", "}"], ["a", "\\,", "b"], ["x"], ["\\{", "y", "\\}"]]
+    hyps = [["\\frac", "{", "1", "}", "{", "2", "}"], ["a", "b"], ["z"], ["y"]]
+    m = ev.text_metrics(refs, hyps)
+    assert m["exact_match"] == 0.0
+    assert m["exact_ignoring_braces"] == pytest.approx(1 / 4)  # literal \{ \} are symbols, not grouping
+    assert m["exact_ignoring_braces_spacing"] == pytest.approx(2 / 4)
+    out = ev.score_missing_as_empty({"predictions": ["\\frac 1 2"]}, ["{ \\frac 1 2 }"], ["{ \\frac 1 2 }", "q"])
+    assert out["exact_match"] == 0.0 and out["exact_ignoring_braces"] == pytest.approx(1 / 2)

@@ -12,11 +12,14 @@ from PIL import Image
 
 from training import metrics
 from training.metrics import (
+    GROUPING_BRACES,
+    SPACING_TOKENS,
     _opcodes,
     corpus_bleu,
     edit_distance,
     edit_score,
     exact_match,
+    exact_match_ignoring,
     image_match,
     image_match_rate,
 )
@@ -123,6 +126,16 @@ def test_exact_match():
     assert exact_match(refs, [T("a b"), T("c"), None]) == pytest.approx(1 / 3)
     assert exact_match(refs, refs) == 1.0
     assert exact_match([], []) == 0.0
+
+
+def test_exact_match_ignoring_drops_only_the_given_tokens():
+    refs = [T("{ x } ~ y"), T("a \\\\ b"), T("a \\ b")]  # "\\\\" is a new row, "\\" a space
+    hyps = [T("x \\; y"), T("a b"), T("a b")]
+    assert exact_match_ignoring(refs, hyps, GROUPING_BRACES) == 0.0
+    assert exact_match_ignoring(refs, hyps, GROUPING_BRACES | SPACING_TOKENS) == pytest.approx(2 / 3)
+    assert exact_match_ignoring(refs, hyps, frozenset()) == exact_match(refs, hyps)
+    with pytest.raises(ValueError):
+        exact_match_ignoring(refs, hyps[:1], GROUPING_BRACES)
 
 
 # ---------------------------------------------------------------------------- image match
