@@ -2,6 +2,7 @@
 
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all [--base-limit K]]
         [--favour FORMULAS.tsv --favour-copies K] [--variants times,palatino,cm-aa,cm-110,cm-135]
+        [--respace N]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
 Computer Modern (``--variants`` picks them, and can add low-resolution binarized Computer Modern
@@ -12,6 +13,10 @@ training image of PACK), copies PACK's val split.
 ``--favour-split`` when it has a split column): the training formulas of PACK listed there (for us the genuine im2latex val formulas, the in-domain part of the training set)
 are always among the rendered ones and their Computer Modern images appear K more times, so the
 mix leans towards im2latex's own way of writing formulas.
+
+``--respace N`` adds N more Computer Modern renders of training formulas (not favoured ones) with
+spacing commands written in (``training.respace``), so the widths of ``\\,`` ``\\;`` ``~`` ``\\quad``
+are learned from images.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from core.errors import LatexSnipError
 from training.evaluate import gold_formulas
 from training.pack import encode_png, read_pack, write_pack
 from training.render import render_formulas
+from training.respace import respace
 
 # name -> (font, binarize, dpi). The pack's own images are Computer Modern, binarized, 200 dpi.
 VARIANTS: dict[str, tuple[str, bool, int]] = {
@@ -67,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"renderings to add, comma-separated (default {DEFAULT_VARIANTS}; known: {', '.join(VARIANTS)})")
     p.add_argument("--favour-split", default="val",
                    help="rows of --favour to use when it has a split column (default val)")
+    p.add_argument("--respace", type=int, default=0,
+                   help="also render this many training formulas with spacing commands inserted (default 0)")
     args = p.parse_args(argv)
     try:
         variants = parse_variants(args.variants)
@@ -94,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
                 if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
         rows += fits
         print(f"{name} ({font}, binarize={binarize}, {dpi} dpi): {len(fits)} of {len(picked)} rendered and fit", file=sys.stderr)
+    if args.respace > 0:
+        spaced = [" ".join(respace(formulas[i].split(), rng)) for i in rng.sample(others, min(args.respace, len(others)))]
+        results = render_formulas(spaced, font="cm", dpi=200, workers=args.workers, binarize=True)
+        fits = [(f, r.image) for f, r in zip(spaced, results, strict=True)
+                if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
+        rows += fits
+        print(f"respaced (cm, 200 dpi): {len(fits)} of {len(spaced)} rendered and fit", file=sys.stderr)
     if args.base == "same":
         base: Sequence[int] = rng.sample(range(len(formulas)), len(rows))
     elif 0 < args.base_limit < len(formulas):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import font_mix
+from training import font_mix, respace
 from training.pack import read_pack, write_pack
 from training.render import RenderResult
 
@@ -108,3 +108,23 @@ def test_variants_choose_the_renderings(
     err = capsys.readouterr().err
     assert "unknown variant(s) cm-72" in err and "cm-110" in err
     assert font_mix.main([*argv[:-1], " , "]) == 2
+
+
+def test_respace_renders_spaced_copies_of_unfavoured_formulas(
+    tmp_path: Path, rendered: list[tuple[str, list[str]]]
+) -> None:
+    train = [(f"a + {i} = b", _image(i)) for i in range(6)]
+    src = str(tmp_path / "pack")
+    write_pack(src, {"train": train, "val": [("y", _image(99))]})
+    fav = tmp_path / "fav.tsv"
+    fav.write_text("formula_norm\na + 0 = b\n", encoding="utf-8")
+    out = str(tmp_path / "mix")
+    argv = ["--pack", src, "--out", out, "--n", "1", "--variants", "times", "--base", "all",
+            "--favour", str(fav), "--favour-copies", "0", "--respace", "3", "--workers", "1"]
+    assert font_mix.main(argv) == 0
+    assert [name for name, _ in rendered] == ["times", "cm"]
+    spaced = rendered[1][1]
+    assert len(spaced) == 3 and all(f.split() != ["a", "+", "0", "=", "b"] for f in spaced)
+    for f in spaced:  # the formula's own tokens, in order, with spacing commands between them
+        assert [t for t in f.split() if t not in respace.SPACING_WEIGHTS] in ([t for t in g.split()] for g, _ in train)
+    assert len(read_pack(out, "train")[0]) == 2 + 3 + 6
