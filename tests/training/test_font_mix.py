@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import font_mix, respace
+from training import font_mix
+from training.metrics import SPACING_TOKENS
 from training.pack import read_pack, write_pack
 from training.render import RenderResult
 
@@ -126,5 +127,5 @@ def test_respace_renders_spaced_copies_of_unfavoured_formulas(
     spaced = rendered[1][1]
     assert len(spaced) == 3 and all(f.split() != ["a", "+", "0", "=", "b"] for f in spaced)
     for f in spaced:  # the formula's own tokens, in order, with spacing commands between them
-        assert [t for t in f.split() if t not in respace.SPACING_WEIGHTS] in ([t for t in g.split()] for g, _ in train)
+        assert [t for t in f.split() if t not in SPACING_TOKENS] in ([t for t in g.split()] for g, _ in train)
     assert len(read_pack(out, "train")[0]) == 2 + 3 + 6

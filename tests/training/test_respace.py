@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from training.respace import FINAL_PUNCT_SHARE, SPACING_WEIGHTS, insertion_points, respace
+from training.metrics import SPACING_TOKENS
+from training.respace import FINAL_PUNCT_SHARE, FINAL_RUNS, INTERIOR_RUNS, insertion_points, respace
 
 
 def _strip(tokens: list[str]) -> list[str]:
-    return [t for t in tokens if t not in SPACING_WEIGHTS]
+    return [t for t in tokens if t not in SPACING_TOKENS]
 
 
 def test_points_lie_between_atoms_only() -> None:
@@ -35,22 +36,31 @@ def test_respace_keeps_the_formula_and_never_spaces_its_ends() -> None:
         out = respace(toks, rng)
         assert _strip(out) == toks and out != toks
         assert out[0] == "E" and out[-1] == ","
-        assert 1 <= sum(1 for a, b in zip(out, out[1:], strict=False) if a not in SPACING_WEIGHTS and b in SPACING_WEIGHTS) <= 3
+        assert 1 <= sum(1 for a, b in zip(out, out[1:], strict=False) if a not in SPACING_TOKENS and b in SPACING_TOKENS) <= 3
 
 
 def test_final_punctuation_gets_a_space_about_half_the_time() -> None:
     rng = random.Random(5)
     toks = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "."]
-    before_dot = sum(respace(toks, rng)[-2] in SPACING_WEIGHTS for _ in range(2000)) / 2000
+    before_dot = sum(respace(toks, rng)[-2] in SPACING_TOKENS for _ in range(2000)) / 2000
     assert FINAL_PUNCT_SHARE - 0.05 < before_dot < FINAL_PUNCT_SHARE + 0.15  # + random picks of that point
 
 
-def test_spacing_follows_im2latex_frequencies_and_formulas_without_points_stay() -> None:
+def test_runs_follow_im2latex_frequencies_and_formulas_without_points_stay() -> None:
     rng = random.Random(7)
-    counts: Counter[str] = Counter()
+    runs: Counter[str] = Counter()
     for _ in range(3000):
-        counts.update(t for t in respace(["a", "b"], rng) if t in SPACING_WEIGHTS)
-    assert counts.most_common(1)[0][0] == "\\,"
-    assert counts["\\,"] > counts["~"] > counts["\\:"] > 0
+        out = respace(["a", "b"], rng)
+        runs[" ".join(out[1:-1])] += 1
+    assert set(runs) <= set(INTERIOR_RUNS)
+    assert runs.most_common(1)[0][0] == "\\,"
+    assert runs["~"] > runs["\\"] > 5 * runs["\\, \\,"] > 0  # look-alikes keep im2latex's odds
     assert respace(["x", "_", "{", "1", "}"], rng) == ["x", "_", "{", "1", "}"]
     assert respace([], rng) == []
+
+
+def test_the_final_mark_takes_final_runs() -> None:
+    rng = random.Random(9)
+    toks = ["a", "."]
+    finals = {" ".join(respace(toks, rng)[1:-1]) for _ in range(500)}
+    assert finals <= set(FINAL_RUNS) and "\\quad" in finals
