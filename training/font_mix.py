@@ -54,6 +54,13 @@ def parse_variants(text: str) -> list[str]:
     return names
 
 
+def _render_fits(formulas: list[str], font: str, dpi: int, binarize: bool, workers: int) -> list[tuple[str, Image.Image]]:
+    """Render ``formulas``; keep those that compile and fit the training canvas."""
+    results = render_formulas(formulas, font=font, dpi=dpi, workers=workers, binarize=binarize)
+    return [(f, r.image) for f, r in zip(formulas, results, strict=True)
+            if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pack", required=True)
@@ -97,16 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, Image.Image]] = []
     for name in variants:
         font, binarize, dpi = VARIANTS[name]
-        results = render_formulas(picked, font=font, dpi=dpi, workers=args.workers, binarize=binarize)
-        fits = [(f, r.image) for f, r in zip(picked, results, strict=True)
-                if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
+        fits = _render_fits(picked, font, dpi, binarize, args.workers)
         rows += fits
         print(f"{name} ({font}, binarize={binarize}, {dpi} dpi): {len(fits)} of {len(picked)} rendered and fit", file=sys.stderr)
     if args.respace > 0:
         spaced = [" ".join(respace(formulas[i].split(), rng)) for i in rng.sample(others, min(args.respace, len(others)))]
-        results = render_formulas(spaced, font="cm", dpi=200, workers=args.workers, binarize=True)
-        fits = [(f, r.image) for f, r in zip(spaced, results, strict=True)
-                if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
+        fits = _render_fits(spaced, "cm", 200, True, args.workers)
         rows += fits
         print(f"respaced (cm, 200 dpi): {len(fits)} of {len(spaced)} rendered and fit", file=sys.stderr)
     if args.base == "same":
