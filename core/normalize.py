@@ -75,7 +75,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-__all__ = ["tokenize_latex", "normalize_latex", "normalize_is_identity_rate", "is_one_group"]
+__all__ = ["tokenize_latex", "normalize_latex", "normalize_is_identity_rate", "is_one_group", "group_end"]
 
 _LEX = re.compile(
     r"%[^\n]*"  # comment
@@ -701,19 +701,22 @@ class _Parser:
         return rows
 
 
-def is_one_group(tokens: Sequence[str]) -> bool:
-    """True when ``tokens`` is exactly one brace group, ``{ ... }`` (not ``{ a } { b }``)."""
-    if len(tokens) < 2 or tokens[0] != "{" or tokens[-1] != "}":
-        return False
+def group_end(tokens: Sequence[str], start: int) -> int | None:
+    """Index of the ``}`` closing the ``{`` at ``start``; None when it is never closed."""
     depth = 0
-    for i, tok in enumerate(tokens):
-        if tok == "{":
+    for i in range(start, len(tokens)):
+        if tokens[i] == "{":
             depth += 1
-        elif tok == "}":
+        elif tokens[i] == "}":
             depth -= 1
             if depth == 0:
-                return i == len(tokens) - 1
-    return False
+                return i
+    return None
+
+
+def is_one_group(tokens: Sequence[str]) -> bool:
+    """True when ``tokens`` is exactly one brace group, ``{ ... }`` (not ``{ a } { b }``)."""
+    return len(tokens) >= 2 and tokens[0] == "{" and tokens[-1] == "}" and group_end(tokens, 0) == len(tokens) - 1
 
 
 def _unwrap(tokens: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from core.errors import ConfigError
-from core.normalize import is_one_group
+from core.normalize import group_end, is_one_group
 
 # Font commands with an argument -> the old declaration, written inside a group of its own.
 _FONT_SWITCHES = {"\\mathcal": "\\cal", "\\mathbf": "\\bf"}
@@ -28,26 +28,13 @@ _DOUBLE_BRACED = {"\\overline"}
 _SYNONYMS = {"\\to": "\\rightarrow", "\\le": "\\leq", "\\ge": "\\geq", "\\ne": "\\neq"}
 
 
-def _group_end(tokens: Sequence[str], start: int) -> int | None:
-    """Index of the ``}`` closing the ``{`` at ``start``; None when it is never closed."""
-    depth = 0
-    for i in range(start, len(tokens)):
-        if tokens[i] == "{":
-            depth += 1
-        elif tokens[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
-
-
 def _im2latex_tokens(tokens: Sequence[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         takes_group = tok in _FONT_SWITCHES or tok in _DOUBLE_BRACED
-        end = _group_end(tokens, i + 1) if takes_group and i + 1 < len(tokens) and tokens[i + 1] == "{" else None
+        end = group_end(tokens, i + 1) if takes_group and i + 1 < len(tokens) and tokens[i + 1] == "{" else None
         if end is None:
             out.append(_SYNONYMS.get(tok, tok))
             i += 1

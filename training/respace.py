@@ -19,6 +19,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from core.normalize import group_end
+
 # Runs of spacing commands between two tokens of the 8,308 im2latex val formulas, with their counts
 # (the 17 most frequent of 6,968): a run is drawn whole, so that look-alikes keep im2latex's odds
 # (`\ ` 677 and `~` 941 against `\, \,` 81, all about a third of an em wide).
@@ -54,14 +56,9 @@ def _forbidden(tokens: Sequence[str]) -> set[int]:
     length of a ``\\hspace`` ...)."""
     out: set[int] = set()
     for i, tok in enumerate(tokens):
-        if tok not in _NON_MATH_ARG or i + 1 >= len(tokens) or tokens[i + 1] != "{":
-            continue
-        depth = 0
-        for j in range(i + 1, len(tokens)):
-            depth += {"{": 1, "}": -1}.get(tokens[j], 0)
-            out.add(j)
-            if depth == 0:
-                break
+        if tok in _NON_MATH_ARG and i + 1 < len(tokens) and tokens[i + 1] == "{":
+            end = group_end(tokens, i + 1)
+            out.update(range(i + 1, len(tokens) if end is None else end + 1))
     return out
 
 

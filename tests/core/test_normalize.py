@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.normalize import normalize_is_identity_rate, normalize_latex, tokenize_latex
+from core.normalize import group_end, is_one_group, normalize_is_identity_rate, normalize_latex, tokenize_latex
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "im2latex"
 VAL_TEST = SHARED / "formulas" / "val_test.norm.tsv"
@@ -147,3 +147,10 @@ def test_identity_rate_on_im2latex() -> None:
     formulas = _read_norm(2000)
     assert len(formulas) == 2000
     assert normalize_is_identity_rate(formulas) >= 0.95
+
+
+def test_group_end_and_is_one_group() -> None:
+    toks = ["{", "a", "{", "b", "}", "}", "{", "c", "}"]
+    assert group_end(toks, 0) == 5 and group_end(toks, 2) == 4 and group_end(toks, 6) == 8
+    assert group_end(["{", "a", "{", "b", "}"], 0) is None  # never closed
+    assert is_one_group(toks[:6]) and not is_one_group(toks) and not is_one_group(["{", "}", "x"])
