@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from core.normalize import group_end, is_one_group, normalize_is_identity_rate, normalize_latex, tokenize_latex
+from core.normalize import (
+    group_end,
+    is_one_group,
+    normalize_is_identity_rate,
+    normalize_latex,
+    tokenize_latex,
+)
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "im2latex"
 VAL_TEST = SHARED / "formulas" / "val_test.norm.tsv"
