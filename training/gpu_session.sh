@@ -10,17 +10,19 @@
 # (as a `carry` path) and shares the 64 MiB transfer with the tracked files, 27.7 MB of which are
 # the shipped weights: keep it under ~38 MB (`python -m training.font_mix ... --base-limit K`); the
 # test split is read from $TEST (default $DATA). Weights come back in 15 MB parts (w.part.*) to
-# respect the transfer limit: `cat w.part.* > w.safetensors`.
+# respect the transfer limit: `cat w.part.* > w.safetensors` (with LAST=1, `run` also sends the last
+# weights as l.part.*, e.g. for `python -m training.average`).
 set -u
 RUN=${RUN:-/root/latexsnip-run}
 DATA=${DATA:-data/pack}
 TEST=${TEST:-$DATA}
 OUT=${OUT:-/tmp/out}
 export PYTHONUNBUFFERED=1
-export_parts() {
-  python3 -m core.cli export "$RUN" --out "$RUN/w.safetensors" --dtype fp16 --which "${1:-best}" || return
-  rm -f "$OUT"/w.part.*
-  split -b 15000000 "$RUN/w.safetensors" "$OUT/w.part."
+export_parts() {  # export_parts best|last [PREFIX]: PREFIX.part.* in $OUT (default w)
+  local p=${2:-w}
+  python3 -m core.cli export "$RUN" --out "$RUN/$p.safetensors" --dtype fp16 --which "${1:-best}" || return
+  rm -f "$OUT/$p".part.*
+  split -b 15000000 "$RUN/$p.safetensors" "$OUT/$p.part."
   cp "$RUN/log.jsonl" "$OUT/" 2>/dev/null
   grep val_bleu "$RUN/log.jsonl" | tail -3
 }
@@ -52,7 +54,8 @@ finish)
   ;;
 run)
   M=${2:-6}
-  "$0" start "$M" 0 && "$0" watch $(( ${M%.*} * 60 + 120 ))
+  "$0" start "$M" 0 && "$0" watch "${WATCH:-$(( ${M%.*} * 60 + 120 ))}"
+  [ -n "${LAST:-}" ] && export_parts last l   # LAST=1: the last weights too, as l.part.*
   cp "$RUN/train.out" "$OUT/" 2>/dev/null
   ;;
 *) echo "usage: $0 start MINUTES | watch SECONDS | finish | run MINUTES" >&2; exit 2 ;;
