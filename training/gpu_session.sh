@@ -6,9 +6,12 @@
 #   training/gpu_session.sh run MINUTES     start + watch in ONE call (the safe way when device time
 #                                           is short: no machine idles between calls)
 # Fine-tune the shipped weights: EXTRA="--init resources/weights/default.safetensors --lr 2.5e-4 ..."
-# (later arguments win). The data pack ($DATA, default data/pack) travels with the working tree
-# (as a `carry` path) and shares the 64 MiB transfer with the tracked files, 27.7 MB of which are
-# the shipped weights: keep it under ~38 MB (`python -m training.font_mix ... --base-limit K`); the
+# (later arguments win).
+# To fine-tune weights that are not tracked (e.g. a soup made after a first call) without spending
+# transfer bytes on them, copy them over resources/weights/default.safetensors for the call (the
+# working tree travels, not the commit) and `git checkout resources/weights/default.safetensors` after.
+# The data pack ($DATA, default data/pack) travels with the working tree (as a `carry` path) and
+# shares the 64 MiB transfer with the tracked files, 27.8 MB of which (26.8 MB the shipped weights): keep it under ~38 MB (`python -m training.font_mix ... --base-limit K`); the
 # test split is read from $TEST (default $DATA). Weights come back in 15 MB parts (w.part.*) to
 # respect the transfer limit: `cat w.part.* > w.safetensors` (with LAST=1, `run` also sends the last
 # weights as l.part.*, e.g. for `python -m training.average`).
