@@ -11,10 +11,11 @@
 # transfer bytes on them, copy them over resources/weights/default.safetensors for the call (the
 # working tree travels, not the commit) and `git checkout resources/weights/default.safetensors` after.
 # The data pack ($DATA, default data/pack) travels with the working tree (as a `carry` path) and
-# shares the 64 MiB transfer with the tracked files, 27.8 MB of which (26.8 MB the shipped weights): keep it under ~38 MB (`python -m training.font_mix ... --base-limit K`); the
-# test split is read from $TEST (default $DATA). Weights come back in 15 MB parts (w.part.*) to
-# respect the transfer limit: `cat w.part.* > w.safetensors` (with LAST=1, `run` also sends the last
-# weights as l.part.*, e.g. for `python -m training.average`).
+# shares the 64 MiB transfer with the tracked files (27.8 MB, 26.8 MB of it the shipped weights):
+# keep it under ~38 MB (`python -m training.font_mix ... --base-limit K`); the test split is read
+# from $TEST (default $DATA). Weights come back in 15 MB parts (w.part.*) to respect the transfer
+# limit: `cat w.part.* > w.safetensors` (with LAST=1, `run` also sends the last weights as l.part.*,
+# e.g. for `python -m training.average`); WATCH=SECONDS sets how long `run` waits.
 set -u
 RUN=${RUN:-/root/latexsnip-run}
 DATA=${DATA:-data/pack}
