@@ -5,7 +5,7 @@
 Inputs must share model config, vocabulary and preprocessing (else a one-line error, exit 2).
 Float tensors are averaged in fp32 and stored in the first input's dtype; integer tensors
 (BatchNorm's step counters) come from the first input. The output's provenance names the inputs
-and weights (``steps`` is the largest of theirs); ``--metrics`` records what `latexsnip eval` measured on it.
+and weights (``steps`` is the largest of theirs; each ancestor is kept once, see training.provenance); ``--metrics`` records what `latexsnip eval` measured on it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import torch
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.errors import CheckpointError
 from training.export import parse_metrics
+from training.provenance import compact
 
 
 def average(ckpts: list[Checkpoint], weights: list[float]) -> Checkpoint:
@@ -47,11 +48,11 @@ def average(ckpts: list[Checkpoint], weights: list[float]) -> Checkpoint:
             acc += c.state_dict[k].float() * (w / total)
         state[k] = acc.to(v.dtype)
     steps = [c.provenance.get("steps") for c in ckpts]
-    provenance = {
+    provenance = compact({
         "steps": max((n for n in steps if isinstance(n, int)), default=0),  # the most-trained member's
         "averaged_from": [{"source": c.source, "weight": w / total, "provenance": c.provenance}
                           for c, w in zip(ckpts, weights, strict=True)],
-    }
+    })
     return Checkpoint(first.model_config, first.vocab, first.preprocess, state, provenance, {}, "<average>")
 
 

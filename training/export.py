@@ -15,6 +15,7 @@ from core.errors import CheckpointError
 from core.model import ModelConfig
 from core.preprocess import PreprocessConfig
 from core.vocab import Vocab
+from training.provenance import compact
 
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
 
@@ -31,10 +32,11 @@ def export(run_dir: Path, out: Path, dtype: str = "fp16", which: str = "best", m
         ckpt = Checkpoint(
             ModelConfig(**st["model_config"]), Vocab(tuple(st["vocab"])), PreprocessConfig(**st["preprocess"]),
             st["model"], provenance={"data": st.get("data"), "steps": st["step"],
-                                     "train_seconds": round(st["train_seconds"]), "train_config": st["train_config"]},
+                                     "train_seconds": round(st["train_seconds"]), "train_config": st["train_config"],
+                                     **st.get("init", {})},
         )
     ckpt.state_dict = {k: (v.to(DTYPES[dtype]) if v.is_floating_point() else v) for k, v in ckpt.state_dict.items()}
-    ckpt.provenance = {**ckpt.provenance, "exported_dtype": dtype}
+    ckpt.provenance = compact({**ckpt.provenance, "exported_dtype": dtype})
     if metrics:
         ckpt.metrics = {**ckpt.metrics, **metrics}
     save_checkpoint(out, ckpt)

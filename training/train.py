@@ -29,6 +29,7 @@ from core.vocab import PAD_ID, Vocab
 from training.augment import NO_AUGMENT, AugmentConfig
 from training.dataset import FormulaImages, collate, epoch_batches, load_samples
 from training.label_style import LABEL_STYLES, label_style
+from training.provenance import compact
 from training.schedule import lr_at
 
 STATE = "last.pt"
@@ -137,7 +138,8 @@ class Trainer:
         formulas, images = [formulas[i] for i in keep], [images[i] for i in keep]
         init_ckpt = load_checkpoint(args.init) if args.init else None
         self.init_provenance = (
-            {"init_from": str(args.init), "init_provenance": init_ckpt.provenance} if init_ckpt is not None else {}
+            {"init_from": str(args.init), "init_provenance": init_ckpt.provenance} if init_ckpt is not None
+            else (resume_state or {}).get("init", {})  # a resumed run keeps the init it started from
         )
         if resume_state is not None:
             self.vocab = Vocab(tuple(resume_state["vocab"]))
@@ -228,6 +230,7 @@ class Trainer:
             "torch_rng": torch.get_rng_state(),
             "train_config": asdict(self.cfg), "model_config": self.model_cfg.to_dict(),
             "preprocess": self.pre.to_dict(), "vocab": list(self.vocab.tokens), "data": self.data_source,
+            "init": self.init_provenance,
         }
         tmp = self.out / (STATE + ".tmp")
         torch.save(state, tmp)
@@ -236,9 +239,10 @@ class Trainer:
     def checkpoint(self, metrics: dict[str, Any]) -> Checkpoint:
         return Checkpoint(
             self.model_cfg, self.vocab, self.pre, clean_state_dict(self.model),
-            provenance={"data": self.data_source, "steps": self.step, "train_seconds": round(self.train_seconds),
-                        "device": str(self.device), "world_size": self.world, "train_config": asdict(self.cfg),
-                        "train_formulas": len(self.train_set), **self.init_provenance},
+            provenance=compact({"data": self.data_source, "steps": self.step,
+                                "train_seconds": round(self.train_seconds), "device": str(self.device),
+                                "world_size": self.world, "train_config": asdict(self.cfg),
+                                "train_formulas": len(self.train_set), **self.init_provenance}),
             metrics=metrics,
         )
 

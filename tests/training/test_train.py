@@ -18,6 +18,7 @@ from core.recognizer import Recognizer
 from tests.core.helpers import FORMULAS, TINY, TINY_PRE, draw, train_tiny
 from training.export import export
 from training.pack import write_pack
+from training.provenance import expand
 from training.train import main as train_main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,6 +161,8 @@ def test_fine_tune_with_frozen_stages_and_trimmed_canvases(pack: Path, tmp_path:
     export(out, w, "fp16", "last")
     tuned = Recognizer.load(w, "cpu").checkpoint
     assert tuned.preprocess.trim_multiple == 32 and tuned.preprocess.width == base.preprocess.width
+    history = expand(tuned.provenance)  # the last state remembers the init it started from
+    assert history["init_from"] == str(init) and history["init_provenance"] == expand(base.provenance)
     before, after = base.state_dict, tuned.state_dict
     frozen = [k for k in before if k.startswith(("encoder.body.0.", "encoder.body.1.", "encoder.body.4."))]
     assert frozen and all(torch.equal(before[k], after[k]) for k in frozen)  # stem + layer1, BN stats too
