@@ -2,6 +2,8 @@
 
     python -m training.average A.safetensors B.safetensors [...] --out SOUP.safetensors [--weights 0.5,0.5]
 
+Candidates: the ``best.safetensors`` of runs fine-tuned from one model, and the weights of every
+validation of a run trained with ``latexsnip train --keep-val-weights`` (RUN_DIR/val_weights/).
 Inputs must share model config, vocabulary and preprocessing (else a one-line error, exit 2).
 Float tensors are averaged in fp32 and stored in the first input's dtype; integer tensors
 (BatchNorm's step counters) come from the first input. The output's provenance names the inputs

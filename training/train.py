@@ -34,6 +34,7 @@ from training.schedule import lr_at
 
 STATE = "last.pt"
 BEST = "best.safetensors"
+VAL_DIR = "val_weights"
 LOG = "log.jsonl"
 
 
@@ -96,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="rewrite the train labels to one spelling of identically rendering commands: im2latex = "
                    "the old spellings im2latex mostly uses ({ \\cal L }, { \\bf x }, \\rightarrow, \\leq); "
                    "as-is = keep them (val labels are never rewritten)")
+    p.add_argument("--keep-val-weights", action="store_true",
+                   help=f"also write the weights of every validation, fp16, to RUN_DIR/{VAL_DIR}/stepNNNNNN.safetensors "
+                   "(candidates for `python -m training.average`)")
     p.add_argument("--plot", action="store_true", help="open a live plot of the curves")
     return p
 
@@ -236,9 +240,9 @@ class Trainer:
         torch.save(state, tmp)
         os.replace(tmp, self.out / STATE)
 
-    def checkpoint(self, metrics: dict[str, Any]) -> Checkpoint:
+    def checkpoint(self, metrics: dict[str, Any], dtype: torch.dtype | None = None) -> Checkpoint:
         return Checkpoint(
-            self.model_cfg, self.vocab, self.pre, clean_state_dict(self.model),
+            self.model_cfg, self.vocab, self.pre, clean_state_dict(self.model, dtype),
             provenance=compact({"data": self.data_source, "steps": self.step,
                                 "train_seconds": round(self.train_seconds), "device": str(self.device),
                                 "world_size": self.world, "train_config": asdict(self.cfg),
@@ -348,6 +352,8 @@ class Trainer:
         if m["val_bleu"] > self.best_bleu:
             self.best_bleu = m["val_bleu"]
             save_checkpoint(self.out / BEST, self.checkpoint(m))
+        if self.args.keep_val_weights:
+            save_checkpoint(self.out / VAL_DIR / f"step{self.step:06d}.safetensors", self.checkpoint(m, torch.float16))
 
     def _write_png(self) -> None:
         if self.rank != 0:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from core.checkpoint import load_checkpoint
 from core.recognizer import Recognizer
 from tests.core.helpers import FORMULAS, TINY, TINY_PRE, draw, train_tiny
 from training.export import export
@@ -46,10 +47,15 @@ def _log(out: Path) -> list[dict]:
 
 def test_loss_falls_and_export_round_trips(pack: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert train_main(_args(pack, out, "--max-steps", "60", "--val-every", "30")) == 0
+    assert train_main(_args(pack, out, "--max-steps", "60", "--val-every", "30", "--keep-val-weights")) == 0
     losses = [r["loss"] for r in _log(out) if "loss" in r]
     assert losses[-1] < 0.5 * losses[0]
     assert any("val_bleu" in r for r in _log(out))
+    kept = sorted((out / "val_weights").iterdir())  # one fp16 checkpoint per validation, for weight averages
+    assert [p.name for p in kept] == ["step000030.safetensors", "step000060.safetensors"]
+    second = load_checkpoint(kept[1])
+    assert second.provenance["steps"] == 60 and "val_bleu" in second.metrics
+    assert second.state_dict["decoder.out.weight"].dtype == torch.float16
     assert (out / "best.safetensors").is_file() and (out / "curves.png").is_file()
     w = tmp_path / "w.safetensors"
     export(out, w, "fp16", "last")
