@@ -35,6 +35,7 @@ from training.schedule import lr_at
 STATE = "last.pt"
 BEST = "best.safetensors"
 VAL_DIR = "val_weights"
+_RESUME_OVERRIDES = ("max_steps", "max_minutes", "workers", "ckpt_minutes")  # options --resume may change
 LOG = "log.jsonl"
 
 
@@ -74,16 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument("--init", help="start from the weights of this .safetensors checkpoint (fine-tune)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
-    p.add_argument("--max-steps", type=int, default=TrainConfig.max_steps)
-    p.add_argument("--max-minutes", type=float, default=0.0, help="stop (and anneal the LR) by wall time")
+    p.add_argument("--max-steps", type=int, help=f"stop after N steps (default {TrainConfig.max_steps}; "
+                   "with --resume: the run's own unless given)")
+    p.add_argument("--max-minutes", type=float, help="stop (and anneal the LR) by wall time (default: none; "
+                   "with --resume: the run's own unless given)")
     p.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     p.add_argument("--lr", type=float, default=TrainConfig.lr)
     p.add_argument("--warmup-steps", type=int, default=TrainConfig.warmup_steps)
-    p.add_argument("--workers", type=int, default=TrainConfig.workers, help="DataLoader processes")
+    p.add_argument("--workers", type=int, help=f"DataLoader processes (default {TrainConfig.workers}; "
+                   "with --resume: the run's own unless given)")
     p.add_argument("--val-every", type=int, default=TrainConfig.val_every)
     p.add_argument("--val-size", type=int, default=TrainConfig.val_size)
     p.add_argument("--log-every", type=int, default=100, help="log at least every N steps (and every 10 s)")
-    p.add_argument("--ckpt-minutes", type=float, default=TrainConfig.ckpt_minutes)
+    p.add_argument("--ckpt-minutes", type=float, help=f"save the resumable state every N minutes (default "
+                   f"{TrainConfig.ckpt_minutes:g}; with --resume: the run's own unless given)")
     p.add_argument("--limit", type=int, help="use only the first N training formulas")
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--seed", type=int, default=0)
@@ -126,13 +131,14 @@ class Trainer:
             self.log_print(f"no {state_path} yet: starting a new run")
         if resume_state is not None:
             self.cfg = TrainConfig(**resume_state["train_config"])
-            self.cfg = dataclasses.replace(self.cfg, max_steps=args.max_steps, max_minutes=args.max_minutes,
-                                           workers=args.workers, ckpt_minutes=args.ckpt_minutes)
+            # what the command line gives again replaces the saved setting (e.g. to extend a run); the rest is kept
+            given = {k: getattr(args, k) for k in _RESUME_OVERRIDES if getattr(args, k) is not None}
+            self.cfg = dataclasses.replace(self.cfg, **given)
         else:
             self.cfg = TrainConfig(
-                batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps, max_steps=args.max_steps,
-                max_minutes=args.max_minutes, ckpt_minutes=args.ckpt_minutes, val_every=args.val_every,
-                val_size=args.val_size, seed=args.seed, workers=args.workers, augment=not args.no_augment,
+                batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps, val_every=args.val_every,
+                val_size=args.val_size, seed=args.seed, augment=not args.no_augment,
+                **{k: getattr(args, k) for k in _RESUME_OVERRIDES if getattr(args, k) is not None},
                 freeze_stages=args.freeze_stages, label_style=args.label_style,
             )
         formulas, images = load_samples(args.data, "train", args.limit)
@@ -272,6 +278,10 @@ class Trainer:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         self.train_mode()
+        if self._should_stop():  # a resumed run that had already reached its limit
+            self.log_print(f"nothing to do: the run reached its limit at step {self.step} (give --max-steps or "
+                           "--max-minutes with --resume to extend it)")
+            return 0
         lengths = self.train_set.lengths()
         if self.pre.trim_multiple > 0:
             self.log_print(f"measuring the canvas widths of {len(lengths)} training images (width buckets)...")

@@ -71,6 +71,10 @@ def test_resume_continues_where_it_stopped(pack: Path, tmp_path: Path) -> None:
     assert train_main(_args(pack, out, "--max-steps", "16", "--val-every", "100", "--resume")) == 0
     state = torch.load(out / "last.pt", weights_only=True)
     assert state["step"] == 16
+    # resumed without --max-steps: the run keeps its own limit (16), not the default, so it has nothing left to do
+    assert train_main(_args(pack, out, "--val-every", "100", "--resume")) == 0
+    state = torch.load(out / "last.pt", weights_only=True)
+    assert state["step"] == 16 and state["train_config"]["max_steps"] == 16
     steps = [r["step"] for r in _log(out) if "loss" in r]
     assert steps == sorted(steps)
 
