@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
                    "as-is = keep them (val labels are never rewritten)")
     p.add_argument("--keep-val-weights", action="store_true",
                    help=f"also write the weights of every validation, fp16, to RUN_DIR/{VAL_DIR}/stepNNNNNN.safetensors "
-                   "(candidates for `python -m training.average`)")
+                   "(candidates for `python -m training.soup`)")
     p.add_argument("--plot", action="store_true", help="open a live plot of the curves")
     return p
 
