@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -24,10 +25,9 @@ from training.export import parse_metrics
 from training.provenance import compact
 
 
-def average(ckpts: list[Checkpoint], weights: list[float]) -> Checkpoint:
-    """The weighted mean of ``ckpts`` (weights are normalised to sum to 1)."""
-    if len(ckpts) != len(weights) or not ckpts:
-        raise CheckpointError(f"{len(ckpts)} checkpoints but {len(weights)} weights")
+def check_averageable(ckpts: Sequence[Checkpoint]) -> None:
+    """A one-line CheckpointError unless ``ckpts`` share model config, vocabulary, preprocessing and
+    tensor names (checkpoints of one model, fine-tuned from one another)."""
     first = ckpts[0]
     for c in ckpts[1:]:
         for what, a, b in (("model config", first.model_config, c.model_config), ("vocabulary", first.vocab, c.vocab),
@@ -37,6 +37,14 @@ def average(ckpts: list[Checkpoint], weights: list[float]) -> Checkpoint:
                                       "model (fine-tuned from one another) can be averaged")
         if set(c.state_dict) != set(first.state_dict):
             raise CheckpointError(f"{c.source}: tensor names differ from {first.source}")
+
+
+def average(ckpts: list[Checkpoint], weights: list[float]) -> Checkpoint:
+    """The weighted mean of ``ckpts`` (weights are normalised to sum to 1)."""
+    if len(ckpts) != len(weights) or not ckpts:
+        raise CheckpointError(f"{len(ckpts)} checkpoints but {len(weights)} weights")
+    check_averageable(ckpts)
+    first = ckpts[0]
     total = sum(weights)
     if total <= 0 or any(w < 0 for w in weights):
         raise CheckpointError(f"weights must be non-negative with a positive sum, got {weights}")

@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from core.errors import LatexSnipError
-from training.average import average
+from training.average import average, check_averageable
 
 Score = tuple[float, float]  # (BLEU, exact match): compared as a tuple
 Scorer = Callable[[Checkpoint], dict[str, Any]]
@@ -36,7 +37,7 @@ def greedy_soup(ckpts: Sequence[Checkpoint], score: Scorer,
     ``exact_match``, ``kept``)."""
     if not ckpts:
         raise LatexSnipError("no checkpoints to choose from")
-    average(list(ckpts), [1.0] * len(ckpts))  # mismatched inputs fail here, before any scoring
+    check_averageable(ckpts)  # mismatched inputs fail here, before any scoring
     trials: list[dict[str, Any]] = []
 
     def trial(members: list[int]) -> tuple[Checkpoint, Score, dict[str, Any]]:
@@ -59,10 +60,7 @@ def greedy_soup(ckpts: Sequence[Checkpoint], score: Scorer,
         trials[-1]["kept"] = s > best_score
         if s > best_score:
             members, best, best_score, best_metrics = [*members, i], mix, s, m
-    soup = Checkpoint(best.model_config, best.vocab, best.preprocess, best.state_dict,
-                      best.provenance, {k: v for k, v in best_metrics.items() if isinstance(v, (int, float))},
-                      best.source)
-    return soup, trials
+    return replace(best, metrics={k: v for k, v in best_metrics.items() if isinstance(v, (int, float))}), trials
 
 
 def main(argv: list[str] | None = None) -> int:

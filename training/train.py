@@ -129,16 +129,15 @@ class Trainer:
             resume_state = torch.load(state_path, map_location="cpu", weights_only=True)
         elif args.resume:
             self.log_print(f"no {state_path} yet: starting a new run")
+        # given on the command line: a resumed run takes them instead of its saved ones (e.g. to extend it)
+        given = {k: getattr(args, k) for k in _RESUME_OVERRIDES if getattr(args, k) is not None}
         if resume_state is not None:
-            self.cfg = TrainConfig(**resume_state["train_config"])
-            # what the command line gives again replaces the saved setting (e.g. to extend a run); the rest is kept
-            given = {k: getattr(args, k) for k in _RESUME_OVERRIDES if getattr(args, k) is not None}
-            self.cfg = dataclasses.replace(self.cfg, **given)
+            self.cfg = dataclasses.replace(TrainConfig(**resume_state["train_config"]), **given)
         else:
             self.cfg = TrainConfig(
                 batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps, val_every=args.val_every,
                 val_size=args.val_size, seed=args.seed, augment=not args.no_augment,
-                **{k: getattr(args, k) for k in _RESUME_OVERRIDES if getattr(args, k) is not None},
+                **given,
                 freeze_stages=args.freeze_stages, label_style=args.label_style,
             )
         formulas, images = load_samples(args.data, "train", args.limit)
