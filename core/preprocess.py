@@ -39,12 +39,17 @@ class PreprocessConfig:
     # Gaussian blur after enlarging, sigma = upscale_blur * (scale - 1) px: smooths the staircase edges of
     # low-resolution snips (2x enlarged 120-dpi renders). 0: none (the default for a new model).
     upscale_blur: float = 0.0
+    # Long formulas: one that would have to shrink below `min_fit_scale` of its glyph-rescaled size to fit
+    # `width` gets a wider canvas instead, up to `max_width` px, shrunk only to `min_fit_scale` (further if
+    # it still does not fit). 0: canvases are never wider than `width` (the default for a new model).
+    max_width: int = 0
+    min_fit_scale: float = 0.75
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur"}  # the other settings must be positive
+_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
@@ -194,7 +199,11 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
             scale = s
     ch, cw = crop.shape
     room_h, room_w = cfg.height - 2 * cfg.pad, cfg.width - 2 * cfg.pad
-    scale = min(scale, room_h / ch, room_w / cw)
+    if cfg.max_width > cfg.width and room_w / cw < scale * cfg.min_fit_scale:
+        scale = min(scale * cfg.min_fit_scale, (cfg.max_width - 2 * cfg.pad) / cw)
+    else:
+        scale = min(scale, room_w / cw)
+    scale = min(scale, room_h / ch)
     nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
     if (nh, nw) != (ch, cw):
         pil = Image.fromarray((crop * 255.0 + 0.5).astype(np.uint8))
@@ -210,10 +219,11 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
 
 def canvas_width(ink_width: int, cfg: PreprocessConfig) -> int:
     """Width of the canvas that holds a formula ``ink_width`` px wide (after rescaling)."""
-    if cfg.trim_multiple <= 0:
-        return cfg.width
     need = ink_width + 2 * cfg.pad
-    return min(cfg.width, -(-need // cfg.trim_multiple) * cfg.trim_multiple)
+    widest = max(cfg.width, cfg.max_width)
+    if cfg.trim_multiple <= 0:
+        return cfg.width if need <= cfg.width else widest
+    return min(widest, -(-need // cfg.trim_multiple) * cfg.trim_multiple)
 
 
 def pad_stack(canvases: Sequence[torch.Tensor]) -> torch.Tensor:

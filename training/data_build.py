@@ -319,6 +319,7 @@ def build(
                             "index": i,
                             "formula": r.formula,
                             "reason": f"too_big: processed image {w}x{h} exceeds {fit[0]}x{fit[1]}",
+                            "size": [w, h],
                         }
                     )
                     continue

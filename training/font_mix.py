@@ -2,7 +2,7 @@
 
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all [--base-limit K]]
         [--favour FORMULAS.tsv --favour-copies K] [--variants times,palatino,cm-aa,cm-110,cm-135]
-        [--respace N]
+        [--respace N] [--wide BUILD_REPORT [--wide-max-width W] [--hold-out FILE]]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
 Computer Modern (``--variants`` picks them, and can add low-resolution binarized Computer Modern
@@ -17,12 +17,21 @@ mix leans towards im2latex's own way of writing formulas.
 ``--respace N`` adds N more Computer Modern renders of training formulas (not favoured ones) with
 spacing commands written in (``training.respace``), so the widths of ``\\,`` ``\\;`` ``~`` ``\\quad``
 are learned from images.
+
+``--wide BUILD_REPORT`` adds Computer Modern renders (200 dpi, binarized) of the training formulas
+that ``latexsnip data build`` left out as too big for the 320x64 canvas (its ``build_report.json``),
+those at most ``--wide-max-width`` px wide and 56 px high: long formulas, which a model trained on
+320-px canvases reads only shrunk (train with a wider canvas: ``--preprocess '{"width": 768}'``).
+``--hold-out FILE`` (one formula per line) names formulas never added, e.g. the validation formulas
+``bench/long_formulas.py --split val --list FILE`` scores.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import re
 import sys
 from collections.abc import Sequence
 
@@ -43,15 +52,44 @@ VARIANTS: dict[str, tuple[str, bool, int]] = {
     "cm-135": ("cm", True, 135),
 }
 DEFAULT_VARIANTS = "times,palatino,cm-aa"
+# Largest render --wide keeps: 56 px high (64 with the 4-px pad), at most --wide-max-width px wide.
+WIDE_MAX_HEIGHT = 56
+WIDE_MAX_WIDTH = 592
 
 
 def parse_variants(text: str) -> list[str]:
     """'times,cm-110' -> ['times', 'cm-110']; ValueError naming the known ones otherwise."""
+    if text.strip() == "none":
+        return []
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in VARIANTS]
     if unknown or not names:
-        raise ValueError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(VARIANTS)}")
+        raise ValueError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(VARIANTS)}, none")
     return names
+
+
+def too_big_formulas(report_path: str, max_width: int, max_height: int = WIDE_MAX_HEIGHT + 8) -> list[str]:
+    """Training formulas a build report lists as too big whose processed image (pad included) is at
+    most ``max_width`` x ``max_height`` px; ValueError when the file is no build report."""
+    try:
+        with open(report_path, encoding="utf-8") as fh:
+            failures = json.load(fh)["failures"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise ValueError(f"{report_path}: not a readable build_report.json ({type(e).__name__}: {e})") from None
+    out = []
+    for f in failures:
+        reason = str(f.get("reason", ""))
+        if f.get("split") != "train" or not reason.startswith("too_big"):
+            continue
+        size = f.get("size") or [int(x) for x in re.findall(r"(\d+)x(\d+) exceeds", reason)[0]]
+        if size[0] <= max_width and size[1] <= max_height:
+            out.append(str(f["formula"]))
+    return out
+
+
+def _read_lines(path: str) -> set[str]:
+    with open(path, encoding="utf-8") as fh:
+        return {line.strip() for line in fh if line.strip()}
 
 
 def _render_fits(formulas: list[str], font: str, dpi: int, binarize: bool, workers: int) -> list[tuple[str, Image.Image]]:
@@ -82,11 +120,23 @@ def main(argv: list[str] | None = None) -> int:
                    help="rows of --favour to use when it has a split column (default val)")
     p.add_argument("--respace", type=int, default=0,
                    help="also render this many training formulas with spacing commands inserted (default 0)")
+    p.add_argument("--wide", metavar="BUILD_REPORT",
+                   help="also render the training formulas `latexsnip data build` left out as too big "
+                        "(its build_report.json) that fit --wide-max-width x 56 px")
+    p.add_argument("--wide-max-width", type=int, default=WIDE_MAX_WIDTH,
+                   help=f"widest render --wide keeps, px (default {WIDE_MAX_WIDTH})")
+    p.add_argument("--hold-out", metavar="FILE", help="formulas (one per line) that --wide never adds")
     args = p.parse_args(argv)
     try:
         variants = parse_variants(args.variants)
     except ValueError as e:
         print(f"error: --variants: {e}", file=sys.stderr)
+        return 2
+    try:
+        wide = too_big_formulas(args.wide, args.wide_max_width + 8) if args.wide else []
+        held = _read_lines(args.hold_out) if args.hold_out else set()
+    except (ValueError, OSError, IndexError) as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     formulas, pngs = read_pack(args.pack, "train")
     rng = random.Random(args.seed)
@@ -112,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         fits = _render_fits(spaced, "cm", 200, True, args.workers)
         rows += fits
         print(f"respaced (cm, 200 dpi): {len(fits)} of {len(spaced)} rendered and fit", file=sys.stderr)
+    if wide:
+        kept = [f for f in wide if f.strip() not in held]
+        results = render_formulas(kept, font="cm", dpi=200, workers=args.workers, binarize=True)
+        fits = [(f, r.image) for f, r in zip(kept, results, strict=True) if r.image is not None
+                and r.image.width <= args.wide_max_width and r.image.height <= WIDE_MAX_HEIGHT]
+        rows += fits
+        print(f"wide (cm, 200 dpi): {len(fits)} of {len(kept)} rendered and fit "
+              f"({len(wide) - len(kept)} held out)", file=sys.stderr)
     if args.base == "same":
         base: Sequence[int] = rng.sample(range(len(formulas)), len(rows))
     elif 0 < args.base_limit < len(formulas):

@@ -166,3 +166,25 @@ def test_upscale_blur_softens_enlarged_snips_only() -> None:
     assert np.array_equal(preprocess_array(big, CFG), preprocess_array(big, blurred_cfg))
     with pytest.raises(ConfigError, match="non-negative"):
         config_with(CFG, '{"upscale_blur": -0.5}')
+
+
+def test_long_formula_gets_a_wider_canvas_instead_of_shrinking_much() -> None:
+    wide = PreprocessConfig(trim_multiple=32, max_width=448, min_fit_scale=0.8)
+    base = PreprocessConfig(trim_multiple=32)
+    letters = list("abcdefghijklmnopqrstuv")
+    mild, long = draw(" + ".join(letters[:16])), draw(" + ".join(letters))
+    # Native width of the drawn formula after the glyph rescaling (no canvas limit).
+    native = _ink_box(preprocess_array(long, PreprocessConfig(trim_multiple=32, width=2048)))[1]
+    assert native > 1.3 * (base.width - 2 * base.pad)  # fitting 320 px would shrink it below 0.8x
+    out = preprocess_array(long, wide)
+    assert base.width < out.shape[1] <= 448 and out.shape[1] % 32 == 0
+    assert abs(_ink_box(out)[1] - 0.8 * native) <= 3  # shrunk to 0.8x only
+    assert _ink_box(preprocess_array(long, base))[1] <= base.width - 2 * base.pad + 1
+    # A formula that fits with a mild shrink keeps the normal canvas, exactly as without max_width.
+    mild_native = _ink_box(preprocess_array(mild, PreprocessConfig(trim_multiple=32, width=2048)))[1]
+    assert base.width - 2 * base.pad < mild_native < (base.width - 2 * base.pad) / 0.8
+    assert np.array_equal(preprocess_array(mild, wide), preprocess_array(mild, base))
+    huge = preprocess_array(draw("a + b + c + d " * 12), wide)
+    assert huge.shape[1] == 448 and _ink_box(huge)[1] <= 448 - 2 * wide.pad + 1  # still fits the widest canvas
+    assert canvas_width(1000, wide) == 448 and canvas_width(300, PreprocessConfig(max_width=448)) == 320
+    assert canvas_width(400, PreprocessConfig(max_width=448)) == 448

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -129,3 +130,54 @@ def test_respace_renders_spaced_copies_of_unfavoured_formulas(
     for f in spaced:  # the formula's own tokens, in order, with spacing commands between them
         assert [t for t in f.split() if t not in SPACING_TOKENS] in ([t for t in g.split()] for g, _ in train)
     assert len(read_pack(out, "train")[0]) == 2 + 3 + 6
+
+
+def _report(tmp_path: Path, failures: list[dict[str, object]]) -> str:
+    path = tmp_path / "build_report.json"
+    path.write_text(json.dumps({"source": "x", "failures": failures}), encoding="utf-8")
+    return str(path)
+
+
+def test_too_big_formulas_reads_sizes_from_the_report(tmp_path: Path) -> None:
+    report = _report(tmp_path, [
+        {"split": "train", "formula": "a", "reason": "too_big: processed image 500x40 exceeds 320x64"},
+        {"split": "train", "formula": "b", "reason": "too_big: processed image 700x40 exceeds 320x64"},
+        {"split": "train", "formula": "c", "reason": "too_big: processed image 400x90 exceeds 320x64"},
+        {"split": "train", "formula": "d", "reason": "too_big: ...", "size": [600, 64]},  # newer reports
+        {"split": "val", "formula": "e", "reason": "too_big: processed image 500x40 exceeds 320x64"},
+        {"split": "train", "formula": "f", "reason": "tex_error: Undefined control sequence"},
+    ])
+    assert font_mix.too_big_formulas(report, 600) == ["a", "d"]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a readable build_report.json"):
+        font_mix.too_big_formulas(str(bad), 600)
+
+
+def test_wide_renders_the_too_big_formulas_except_the_held_out(
+    pack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sizes = {"w1": (500, 40), "w2": (580, 50), "w3": (700, 40), "w4": (400, 60)}  # as rendered
+    reported = {"w1": [508, 48], "w2": [588, 58], "w3": [708, 48], "w4": [408, 64]}  # w4: its render is higher
+    calls: list[list[str]] = []
+
+    def fake_render(formulas, font="cm", dpi=200, workers=2, *, binarize=True, **_):  # type: ignore[no-untyped-def]
+        calls.append(list(formulas))
+        return [RenderResult(_image(3).resize(sizes[f])) for f in formulas]
+
+    monkeypatch.setattr(font_mix, "render_formulas", fake_render)
+    report = _report(tmp_path, [{"split": "train", "formula": f, "size": size, "reason": "too_big"}
+                                for f, size in reported.items()])
+    hold = tmp_path / "hold.txt"
+    hold.write_text("w2\n", encoding="utf-8")
+    out = str(tmp_path / "mix")
+    argv = ["--pack", pack, "--out", out, "--n", "0", "--variants", "none", "--base", "all",
+            "--wide", report, "--wide-max-width", "600", "--hold-out", str(hold), "--workers", "1"]
+    assert font_mix.main(argv) == 0
+    assert calls == [["w1", "w4"]]  # w3's report size is over the limit, w2 is held out
+    train = read_pack(out, "train")[0]
+    assert Counter(train)["w1"] == 1 and "w4" not in train and len(train) == 12 + 1
+    assert "wide (cm, 200 dpi): 1 of 2 rendered and fit (1 held out)" in capsys.readouterr().err
+    missing = [str(tmp_path / "missing.json") if a == report else a for a in argv]
+    assert font_mix.main(missing) == 2
+    assert "missing.json: not a readable build_report.json" in capsys.readouterr().err
