@@ -81,8 +81,9 @@ def too_big_formulas(report_path: str, max_width: int, max_height: int = WIDE_MA
         reason = str(f.get("reason", ""))
         if f.get("split") != "train" or not reason.startswith("too_big"):
             continue
-        size = f.get("size") or [int(x) for x in re.findall(r"(\d+)x(\d+) exceeds", reason)[0]]
-        if size[0] <= max_width and size[1] <= max_height:
+        m = re.search(r"(\d+)x(\d+) exceeds", reason)
+        size = f.get("size") or ([int(m[1]), int(m[2])] if m else None)
+        if size is not None and size[0] <= max_width and size[1] <= max_height:
             out.append(str(f["formula"]))
     return out
 
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wide = too_big_formulas(args.wide, args.wide_max_width + 8) if args.wide else []
         held = _read_lines(args.hold_out) if args.hold_out else set()
-    except (ValueError, OSError, IndexError) as e:
+    except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     formulas, pngs = read_pack(args.pack, "train")

@@ -146,6 +146,7 @@ def test_too_big_formulas_reads_sizes_from_the_report(tmp_path: Path) -> None:
         {"split": "train", "formula": "d", "reason": "too_big: ...", "size": [600, 64]},  # newer reports
         {"split": "val", "formula": "e", "reason": "too_big: processed image 500x40 exceeds 320x64"},
         {"split": "train", "formula": "f", "reason": "tex_error: Undefined control sequence"},
+        {"split": "train", "formula": "g", "reason": "too_big"},  # no size: skipped
     ])
     assert font_mix.too_big_formulas(report, 600) == ["a", "d"]
     bad = tmp_path / "bad.json"
