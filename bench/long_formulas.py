@@ -16,6 +16,7 @@ Choose settings on ``--split val`` (``--list FILE`` writes the drawn formulas;
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 import shlex
@@ -38,8 +39,6 @@ SEED = 5
 
 def long_formulas(all_tsv: str, subset_tsv: str, split: str) -> list[str]:
     """Formulas of ``split`` in ``all_tsv`` whose ``formula_idx`` the subset does not list, in file order."""
-    import csv
-
     with open(subset_tsv, encoding="utf-8", newline="") as fh:
         kept = {r["formula_idx"] for r in csv.DictReader(fh, delimiter="\t") if r["split"] == split}
     with open(all_tsv, encoding="utf-8", newline="") as fh:

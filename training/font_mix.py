@@ -55,6 +55,7 @@ DEFAULT_VARIANTS = "times,palatino,cm-aa"
 # Largest render --wide keeps: 56 px high (64 with the 4-px pad), at most --wide-max-width px wide.
 WIDE_MAX_HEIGHT = 56
 WIDE_MAX_WIDTH = 592
+_PAD2 = 8  # the build report's processed image has 4 px of white on each side of the render
 
 
 def parse_variants(text: str) -> list[str]:
@@ -68,9 +69,10 @@ def parse_variants(text: str) -> list[str]:
     return names
 
 
-def too_big_formulas(report_path: str, max_width: int, max_height: int = WIDE_MAX_HEIGHT + 8) -> list[str]:
-    """Training formulas a build report lists as too big whose processed image (pad included) is at
-    most ``max_width`` x ``max_height`` px; ValueError when the file is no build report."""
+def too_big_formulas(report_path: str, max_width: int, max_height: int = WIDE_MAX_HEIGHT) -> list[str]:
+    """Training formulas a build report lists as too big whose render (the report's processed image
+    less its 4-px pad on each side) is at most ``max_width`` x ``max_height`` px; ValueError when the
+    file is no build report."""
     try:
         with open(report_path, encoding="utf-8") as fh:
             failures = json.load(fh)["failures"]
@@ -83,7 +85,7 @@ def too_big_formulas(report_path: str, max_width: int, max_height: int = WIDE_MA
             continue
         m = re.search(r"(\d+)x(\d+) exceeds", reason)
         size = f.get("size") or ([int(m[1]), int(m[2])] if m else None)
-        if size is not None and size[0] <= max_width and size[1] <= max_height:
+        if size is not None and size[0] - _PAD2 <= max_width and size[1] - _PAD2 <= max_height:
             out.append(str(f["formula"]))
     return out
 
@@ -93,11 +95,12 @@ def _read_lines(path: str) -> set[str]:
         return {line.strip() for line in fh if line.strip()}
 
 
-def _render_fits(formulas: list[str], font: str, dpi: int, binarize: bool, workers: int) -> list[tuple[str, Image.Image]]:
-    """Render ``formulas``; keep those that compile and fit the training canvas."""
+def _render_fits(formulas: list[str], font: str, dpi: int, binarize: bool, workers: int,
+                 max_size: tuple[int, int] = (312, 64)) -> list[tuple[str, Image.Image]]:
+    """Render ``formulas``; keep those that compile and fit ``max_size`` (default: the training canvas)."""
     results = render_formulas(formulas, font=font, dpi=dpi, workers=workers, binarize=binarize)
     return [(f, r.image) for f, r in zip(formulas, results, strict=True)
-            if r.image is not None and r.image.width <= 312 and r.image.height <= 64]
+            if r.image is not None and r.image.width <= max_size[0] and r.image.height <= max_size[1]]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --variants: {e}", file=sys.stderr)
         return 2
     try:
-        wide = too_big_formulas(args.wide, args.wide_max_width + 8) if args.wide else []
+        wide = too_big_formulas(args.wide, args.wide_max_width) if args.wide else []
         held = _read_lines(args.hold_out) if args.hold_out else set()
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -165,9 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"respaced (cm, 200 dpi): {len(fits)} of {len(spaced)} rendered and fit", file=sys.stderr)
     if wide:
         kept = [f for f in wide if f.strip() not in held]
-        results = render_formulas(kept, font="cm", dpi=200, workers=args.workers, binarize=True)
-        fits = [(f, r.image) for f, r in zip(kept, results, strict=True) if r.image is not None
-                and r.image.width <= args.wide_max_width and r.image.height <= WIDE_MAX_HEIGHT]
+        fits = _render_fits(kept, "cm", 200, True, args.workers, (args.wide_max_width, WIDE_MAX_HEIGHT))
         rows += fits
         print(f"wide (cm, 200 dpi): {len(fits)} of {len(kept)} rendered and fit "
               f"({len(wide) - len(kept)} held out)", file=sys.stderr)

@@ -148,11 +148,11 @@ def test_too_big_formulas_reads_sizes_from_the_report(tmp_path: Path) -> None:
         {"split": "train", "formula": "f", "reason": "tex_error: Undefined control sequence"},
         {"split": "train", "formula": "g", "reason": "too_big"},  # no size: skipped
     ])
-    assert font_mix.too_big_formulas(report, 600) == ["a", "d"]
+    assert font_mix.too_big_formulas(report, 592) == ["a", "d"]
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ValueError, match="not a readable build_report.json"):
-        font_mix.too_big_formulas(str(bad), 600)
+        font_mix.too_big_formulas(str(bad), 592)
 
 
 def test_wide_renders_the_too_big_formulas_except_the_held_out(
