@@ -40,9 +40,9 @@ SEED = 5
 def long_formulas(all_tsv: str, subset_tsv: str, split: str) -> list[str]:
     """Formulas of ``split`` in ``all_tsv`` whose ``formula_idx`` the subset does not list, in file order."""
     with open(subset_tsv, encoding="utf-8", newline="") as fh:
-        kept = {r["formula_idx"] for r in csv.DictReader(fh, delimiter="\t") if r["split"] == split}
+        kept = {r["formula_idx"] for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE) if r["split"] == split}
     with open(all_tsv, encoding="utf-8", newline="") as fh:
-        return [r["formula_norm"] for r in csv.DictReader(fh, delimiter="\t")
+        return [r["formula_norm"] for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
                 if r["split"] == split and r["formula_idx"] not in kept]
 
 
