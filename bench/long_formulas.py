@@ -16,9 +16,7 @@ Choose settings on ``--split val`` (``--list FILE`` writes the drawn formulas;
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import random
 import shlex
 import sys
 from collections.abc import Sequence
@@ -31,19 +29,11 @@ from core.paths import default_weights_path
 from core.preprocess import config_with
 from core.recognizer import Recognizer
 from training.evaluate import evaluate
+from training.pack import encode_png, read_pack, write_pack
 from training.render import render_formulas
+from training.wide_pack import SHARED, draw_long
 
-SHARED = "/work/shared/im2latex/formulas"
 SEED = 5
-
-
-def long_formulas(all_tsv: str, subset_tsv: str, split: str) -> list[str]:
-    """Formulas of ``split`` in ``all_tsv`` whose ``formula_idx`` the subset does not list, in file order."""
-    with open(subset_tsv, encoding="utf-8", newline="") as fh:
-        kept = {r["formula_idx"] for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE) if r["split"] == split}
-    with open(all_tsv, encoding="utf-8", newline="") as fh:
-        return [r["formula_norm"] for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-                if r["split"] == split and r["formula_idx"] not in kept]
 
 
 def kind_of(image: Image.Image) -> str:
@@ -62,17 +52,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--preprocess", metavar="JSON", help="preprocessing overrides for every weights file, e.g. '{\"width\": 768}'")
     ap.add_argument("--out", default=None, help="Markdown table to write (default: none)")
     ap.add_argument("--list", metavar="FILE", help="also write the drawn formulas, one per line (for font_mix --hold-out)")
+    ap.add_argument("--write-pack", metavar="DIR", help="also write the rendered formulas as split SPLIT of a pack "
+                    "(for `latexsnip eval --data DIR`); without --weights nothing is decoded")
+    ap.add_argument("--with-pack", metavar="PACKDIR", help="with --write-pack: put this pack's SPLIT items first "
+                    "(e.g. data/pack: the 320x64 subset + every long formula = im2latex's whole split)")
     ap.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
-        pool = long_formulas(args.tsv, args.subset, args.split)
+        drawn = draw_long(args.tsv, args.subset, args.split, args.n, args.seed)
     except (OSError, KeyError) as e:
         print(f"error: cannot read the formula lists: {e}", file=sys.stderr)
         return 2
-    random.Random(args.seed).shuffle(pool)
-    drawn = pool[: args.n]
     if args.list:
         Path(args.list).write_text("".join(f + "\n" for f in drawn), encoding="utf-8")
     results = render_formulas(drawn, workers=args.workers)
@@ -81,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if r.image is not None:
             by_kind[kind_of(r.image)].append((r.image, f))
     failed = sum(r.image is None for r in results)
+    if args.write_pack:
+        rows_out = list(zip(*read_pack(args.with_pack, args.split), strict=True)) if args.with_pack else []
+        rows_out += [(f, png) for f, r in zip(drawn, results, strict=True)
+                     if r.image is not None and (png := encode_png(r.image)) is not None]
+        info = write_pack(args.write_pack, {args.split: rows_out}, already_encoded=True,
+                          meta={"made_by": "python bench/long_formulas.py " + " ".join(argv if argv is not None else sys.argv[1:])})
+        print(f"wrote {args.write_pack}: {info['splits']}", file=sys.stderr)
+        if not args.weights:
+            return 0
     rows = []
     for w in args.weights or [str(default_weights_path())]:
         rec = Recognizer.load(w, "cpu")

@@ -2,6 +2,11 @@
 
 Metadata key ``latexsnip`` holds JSON: format version, model config, vocabulary, preprocessing
 config, training provenance and metrics. Loading never unpickles anything.
+
+A checkpoint may carry a second head for long formulas: tensors named ``wide.`` + a head tensor's
+name (the 1x1 projection and the decoder, ``HEAD_PARTS``) replace the main head's for snips that
+the preprocessing puts on a canvas wider than its ``width`` (see ``core.preprocess``); the ResNet
+body is shared. ``training.heads`` joins two checkpoints that share a body into one.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ from core.vocab import Vocab
 
 FORMAT = "latexsnip-checkpoint"
 VERSION = 1
+WIDE_PREFIX = "wide."  # tensors of the long-formula head
+HEAD_PARTS = ("encoder.proj.", "decoder.")  # what a head holds; the rest (the ResNet body) is shared
+
+
+def is_head_tensor(name: str) -> bool:
+    return name.startswith(HEAD_PARTS)
 
 
 @dataclass
@@ -37,24 +48,42 @@ class Checkpoint:
 
     source: str = "<memory>"
 
-    def build_model(self) -> Im2Latex:
-        """The model with these weights; a key or shape mismatch raises CheckpointError."""
+    @property
+    def has_wide_head(self) -> bool:
+        return any(k.startswith(WIDE_PREFIX) for k in self.state_dict)
+
+    def build_model(self, head: str = "main") -> Im2Latex:
+        """The model with these weights (``head`` "wide": the long-formula head on the shared body);
+        a key or shape mismatch raises CheckpointError."""
+        if head not in ("main", "wide"):
+            raise ValueError(f"unknown head {head!r} (main or wide)")
+        if head == "wide" and not self.has_wide_head:
+            raise CheckpointError(f"{self.source}: has no wide head")
+        state = {k: v for k, v in self.state_dict.items() if not k.startswith(WIDE_PREFIX)}
+        wide = {k[len(WIDE_PREFIX) :]: v for k, v in self.state_dict.items() if k.startswith(WIDE_PREFIX)}
         with torch.device("meta"):  # no time spent initialising weights that are replaced anyway
             model = Im2Latex(self.model_config)
         expected = model.state_dict()
+        self._check(state, expected, "")
+        if wide:
+            self._check(wide, {k: v for k, v in expected.items() if is_head_tensor(k)}, WIDE_PREFIX)
+            if head == "wide":
+                state.update(wide)
+        model.load_state_dict(state, assign=True)
+        return model.float()
+
+    def _check(self, state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], prefix: str) -> None:
         for k, v in expected.items():
-            if k not in self.state_dict:
-                raise CheckpointError(f"{self.source}: weights do not match the model (missing tensor {k})")
-            got = tuple(self.state_dict[k].shape)
+            if k not in state:
+                raise CheckpointError(f"{self.source}: weights do not match the model (missing tensor {prefix}{k})")
+            got = tuple(state[k].shape)
             if got != tuple(v.shape):
                 raise CheckpointError(
-                    f"{self.source}: weights do not match the model ({k} has shape {got}, expected {tuple(v.shape)})"
+                    f"{self.source}: weights do not match the model ({prefix}{k} has shape {got}, expected {tuple(v.shape)})"
                 )
-        extra = sorted(set(self.state_dict) - set(expected))
+        extra = sorted(prefix + k for k in set(state) - set(expected))
         if extra:
             raise CheckpointError(f"{self.source}: weights do not match the model (unexpected tensors {extra[:3]})")
-        model.load_state_dict(self.state_dict, assign=True)
-        return model.float()
 
 
 def clean_state_dict(model: torch.nn.Module, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
@@ -152,4 +181,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if cfg.vocab_size != len(vocab):
         raise CheckpointError(f"{path}: model expects {cfg.vocab_size} tokens but the vocabulary has {len(vocab)}")
     pre = _dataclass_from(PreprocessConfig, meta.get("preprocess"), "preprocess", path)
+    if any(k.startswith(WIDE_PREFIX) for k in state) and pre.max_width <= pre.width:
+        raise CheckpointError(f"{path}: has a wide head but its preprocessing never makes a canvas wider than "
+                              f"{pre.width} px (max_width {pre.max_width})")
     return Checkpoint(cfg, vocab, pre, state, meta.get("provenance", {}), meta.get("metrics", {}), str(path))

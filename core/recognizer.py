@@ -14,6 +14,7 @@ from core.checkpoint import Checkpoint, load_checkpoint
 from core.decode import Decoded, beam_search, greedy
 from core.device import autocast, autocast_dtype, pick_device
 from core.errors import ImageError
+from core.model import Im2Latex
 from core.prediction import Prediction
 from core.preprocess import pad_stack, preprocess
 
@@ -34,22 +35,35 @@ def open_image(image: ImageLike) -> Image.Image | np.ndarray:
 
 
 class Recognizer:
+    """Loads a checkpoint once and recognises images. A checkpoint with a wide head (see
+    ``core.checkpoint``) reads snips whose canvas is wider than the preprocessing ``width`` with
+    that head and the rest with the main one; both share the ResNet body."""
+
     def __init__(self, ckpt: Checkpoint, device: str = "auto") -> None:
         self.device = pick_device(device)
         self.checkpoint = ckpt
         self.vocab = ckpt.vocab
         self.preprocess_config = ckpt.preprocess
-        model = ckpt.build_model().eval()
-        self.model = model.to(self.device)
         self.dtype = autocast_dtype(self.device)
         # On a bf16-capable CPU the decoder keeps bf16 weights: autocast would re-cast every
         # weight at each of the ~50 decoding steps (measured: 61-68 ms -> 47 ms per formula).
         self.decoder_dtype: torch.dtype | None = None
+        if self.device.type == "cpu" and self.dtype == torch.bfloat16:
+            self.decoder_dtype = torch.bfloat16
+        self.model = self._ready(ckpt.build_model())
+        self.wide_model: Im2Latex | None = None
+        if ckpt.has_wide_head:
+            wide = ckpt.build_model("wide")
+            wide.encoder.body = self.model.encoder.body  # one copy of the shared body
+            self.wide_model = self._ready(wide)
+
+    def _ready(self, model: Im2Latex) -> Im2Latex:
+        model = model.eval().to(self.device)
         if self.device.type == "cpu":
-            self.model = self.model.to(memory_format=torch.channels_last)
-            if self.dtype == torch.bfloat16:
-                self.decoder_dtype = torch.bfloat16
-                self.model.decoder.to(torch.bfloat16)
+            model = model.to(memory_format=torch.channels_last)
+            if self.decoder_dtype is not None:
+                model.decoder.to(self.decoder_dtype)
+        return model
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto") -> Recognizer:
@@ -62,18 +76,32 @@ class Recognizer:
         """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate)."""
         t0 = time.perf_counter()
         arrays = [preprocess(open_image(im), self.preprocess_config) for im in images]
+        groups: list[tuple[Im2Latex, list[int]]] = [(self.model, list(range(len(arrays))))]
+        if self.wide_model is not None:
+            wide = [i for i, a in enumerate(arrays) if a.shape[-1] > self.preprocess_config.width]
+            narrow = [i for i, a in enumerate(arrays) if a.shape[-1] <= self.preprocess_config.width]
+            groups = [(self.model, narrow), (self.wide_model, wide)]
+        decoded: dict[int, tuple[Decoded, tuple[int, int]]] = {}
+        for model, idx in groups:
+            if idx:
+                ds, grid = self._decode(model, [arrays[i] for i in idx], beam)
+                decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
+        ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
+        return [self._prediction(decoded[i][0], a, *decoded[i][1], ms) for i, a in enumerate(arrays)]
+
+    def _decode(self, model: Im2Latex, arrays: list[torch.Tensor], beam: int) -> tuple[list[Decoded], tuple[int, int]]:
+        """Decoded rows and the feature grid (Hf, Wf) of one batch read by one head."""
         batch = pad_stack(arrays).to(self.device)  # (B, 1, H, W)
         if self.device.type == "cpu":
             batch = batch.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             with autocast(self.device, self.dtype):
-                feats, (hf, wf) = self.model.encoder(batch)  # (B, L, D)
+                feats, grid = model.encoder(batch)  # (B, L, D)
             if self.decoder_dtype is not None:
                 feats = feats.to(self.decoder_dtype)
             with autocast(self.device, self.dtype if self.decoder_dtype is None else None):
-                decoded = beam_search(self.model, feats, beam) if beam > 1 else greedy(self.model, feats)
-        ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
-        return [self._prediction(d, a, hf, wf, ms) for d, a in zip(decoded, arrays, strict=True)]
+                decoded = beam_search(model, feats, beam) if beam > 1 else greedy(model, feats)
+        return decoded, grid
 
     def _prediction(self, d: Decoded, model_input: torch.Tensor, hf: int, wf: int, ms: float) -> Prediction:
         tokens = self.vocab.decode(d.ids)

@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument("--init", help="start from the weights of this .safetensors checkpoint (fine-tune)")
+    p.add_argument("--init-head", choices=("main", "wide"), default="main",
+                   help="with an --init that has a wide head (training.heads): start from that head instead of the "
+                   "main one (default main); the run writes one-head checkpoints either way")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--max-steps", type=int, help=f"stop after N steps (default {TrainConfig.max_steps}; "
                    "with --resume: the run's own unless given)")
@@ -147,7 +150,8 @@ class Trainer:
         formulas, images = [formulas[i] for i in keep], [images[i] for i in keep]
         init_ckpt = load_checkpoint(args.init) if args.init else None
         self.init_provenance = (
-            {"init_from": str(args.init), "init_provenance": init_ckpt.provenance} if init_ckpt is not None
+            {"init_from": str(args.init), "init_provenance": init_ckpt.provenance,
+             **({"init_head": args.init_head} if init_ckpt.has_wide_head else {})} if init_ckpt is not None
             else (resume_state or {}).get("init", {})  # a resumed run keeps the init it started from
         )
         if resume_state is not None:
@@ -175,7 +179,7 @@ class Trainer:
 
         model = Im2Latex(self.model_cfg)
         if init_ckpt is not None:
-            model = init_ckpt.build_model()
+            model = init_ckpt.build_model(args.init_head)
         self.model = model.to(self.device).to(memory_format=torch.channels_last)
         self.dtype = autocast_dtype(self.device)
         if self.device.type == "cuda":

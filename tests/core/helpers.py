@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from core.checkpoint import Checkpoint, clean_state_dict, save_checkpoint
+from core.checkpoint import (
+    WIDE_PREFIX,
+    Checkpoint,
+    clean_state_dict,
+    is_head_tensor,
+    save_checkpoint,
+)
 from core.model import Im2Latex, ModelConfig, sequence_loss
 from core.preprocess import PreprocessConfig, preprocess
-from core.vocab import PAD_ID, Vocab
+from core.vocab import EOS_ID, PAD_ID, Vocab
 
 FORMULAS = ["x + 1", "a = b", "y - 2", "k > 0", "1 + 2 = 3", "b < a"]
 TINY = dict(stages=1, enc_dim=64, emb_dim=32, hidden=96, attn_dim=32, dropout=0.0, max_len=20)
@@ -49,3 +56,17 @@ def train_tiny(path: Path, steps: int = 150, seed: int = 0) -> Checkpoint:
     ckpt = Checkpoint(cfg, vocab, TINY_PRE, clean_state_dict(model, torch.float16), {"test": True}, {"loss": loss.item()})
     save_checkpoint(path, ckpt)
     return ckpt
+
+
+def with_wide_head(ckpt: Checkpoint) -> Checkpoint:
+    """``ckpt`` plus a wide head that ends every formula at once (its output layer always says <eos>)."""
+    state = dict(ckpt.state_dict)
+    for k, v in ckpt.state_dict.items():
+        if is_head_tensor(k):
+            state[WIDE_PREFIX + k] = v.clone()
+    state[WIDE_PREFIX + "decoder.out.weight"] = torch.zeros_like(state["decoder.out.weight"])
+    bias = torch.zeros_like(state["decoder.out.bias"])
+    bias[EOS_ID] = 10.0
+    state[WIDE_PREFIX + "decoder.out.bias"] = bias
+    pre = dataclasses.replace(ckpt.preprocess, max_width=256, min_fit_scale=0.9, trim_multiple=32)
+    return dataclasses.replace(ckpt, state_dict=state, preprocess=pre)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -14,9 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.checkpoint import load_checkpoint
+from core.checkpoint import load_checkpoint, save_checkpoint
 from core.recognizer import Recognizer
-from tests.core.helpers import FORMULAS, TINY, TINY_PRE, draw, train_tiny
+from tests.core.helpers import FORMULAS, TINY, TINY_PRE, draw, train_tiny, with_wide_head
 from training.export import export
 from training.pack import write_pack
 from training.provenance import expand
@@ -193,3 +194,26 @@ def test_label_style_rewrites_train_labels_only(tmp_path: Path) -> None:
     tokens = set(ckpt.vocab.tokens)
     assert {r"\cal", r"\rightarrow", r"\leq"} <= tokens  # the vocabulary is built from the rewritten labels
     assert not tokens & {r"\mathcal", r"\to", r"\le"}
+
+
+def test_init_head_picks_the_wide_head_of_a_joined_checkpoint(pack: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    base = train_tiny(tmp_path / "base.safetensors", steps=5)
+    joined = tmp_path / "joined.safetensors"
+    save_checkpoint(joined, with_wide_head(base))
+    out = tmp_path / "run"
+    args = ["--data", str(pack), "--out", str(out), "--device", "cpu", "--batch-size", "6", "--workers", "0",
+            "--init", str(joined), "--init-head", "wide", "--freeze-stages", "1", "--no-augment", "--lr", "1e-9",
+            "--warmup-steps", "1", "--max-steps", "1", "--val-every", "100", "--val-size", "6"]
+    assert train_main(args) == 0
+    w = tmp_path / "w.safetensors"
+    export(out, w, "fp16", "last")
+    tuned = load_checkpoint(w)
+    assert not tuned.has_wide_head and expand(tuned.provenance)["init_head"] == "wide"
+    # started from the wide head: its output layer (all zeros) barely moved at a learning rate of 1e-9
+    assert float(tuned.state_dict["decoder.out.weight"].float().abs().max()) < 1e-4
+    one = tmp_path / "one.safetensors"
+    save_checkpoint(one, dataclasses.replace(base, source=str(one)))
+    args[args.index(str(joined))] = str(one)
+    assert train_main(args) == 2
+    assert "has no wide head" in capsys.readouterr().err

@@ -1,0 +1,78 @@
+"""training.heads: join a main checkpoint and a wide one that share a body; mismatches are one-line errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.checkpoint import (
+    WIDE_PREFIX,
+    Checkpoint,
+    is_head_tensor,
+    load_checkpoint,
+    save_checkpoint,
+)
+from core.recognizer import Recognizer
+from tests.core.helpers import train_tiny
+from training import heads
+
+
+def wide_variant(ckpt: Checkpoint, **pre: object) -> Checkpoint:
+    """``ckpt`` with its head changed (as --freeze-stages 3 training would) and a wide canvas rule."""
+    state = {k: (v + 0.01 if is_head_tensor(k) and v.is_floating_point() else v) for k, v in ckpt.state_dict.items()}
+    settings = {"max_width": 256, "min_fit_scale": 0.9, **pre}
+    return dataclasses.replace(ckpt, state_dict=state, preprocess=dataclasses.replace(ckpt.preprocess, **settings),
+                               provenance={"steps": 7})
+
+
+@pytest.fixture(scope="module")
+def main_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("heads") / "main.safetensors"
+    train_tiny(path, steps=2)
+    return path
+
+
+def test_join_adds_the_wide_head(main_ckpt: Path, tmp_path: Path) -> None:
+    main = load_checkpoint(main_ckpt)
+    save_checkpoint(tmp_path / "wide.safetensors", wide_variant(main))
+    out = tmp_path / "joined.safetensors"
+    argv = [str(main_ckpt), str(tmp_path / "wide.safetensors"), "--out", str(out), "--metrics", '{"val_bleu": 1.0}']
+    assert heads.main(argv) == 0
+    joined, wide = load_checkpoint(out), load_checkpoint(tmp_path / "wide.safetensors")
+    assert joined.has_wide_head and joined.preprocess == wide.preprocess and joined.metrics == {"val_bleu": 1.0}
+    assert joined.provenance["wide_head"]["provenance"] == {"steps": 7}
+    for k, v in main.state_dict.items():
+        assert torch.equal(joined.state_dict[k], v)  # the main model unchanged
+        if is_head_tensor(k):
+            assert torch.equal(joined.state_dict[WIDE_PREFIX + k], wide.state_dict[k])
+        else:
+            assert WIDE_PREFIX + k not in joined.state_dict  # the body is stored once
+    Recognizer.load(out, "cpu")
+    # joining again with a joined file as MAIN replaces its wide head instead of failing
+    assert heads.main([str(out), str(tmp_path / "wide.safetensors"), "--out", str(tmp_path / "again.safetensors")]) == 0
+
+
+@pytest.mark.parametrize("change, message", [
+    ("body", "the body differs"),
+    ("glyph", r"preprocessing differs .* in \['glyph_height'\]"),
+    ("never", "never makes a canvas wider"),
+])
+def test_mismatches_are_refused(main_ckpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                change: str, message: str) -> None:
+    main = load_checkpoint(main_ckpt)
+    wide = wide_variant(main, **({"glyph_height": 9.0} if change == "glyph" else {}))
+    if change == "body":
+        wide.state_dict["encoder.body.0.weight"] = wide.state_dict["encoder.body.0.weight"] + 0.01
+    if change == "never":
+        wide = dataclasses.replace(wide, preprocess=dataclasses.replace(wide.preprocess, max_width=0))
+    save_checkpoint(tmp_path / "wide.safetensors", wide)
+    out = tmp_path / "joined.safetensors"
+    assert heads.main([str(main_ckpt), str(tmp_path / "wide.safetensors"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert re.search(message, err)
+    assert not out.exists()
