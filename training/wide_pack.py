@@ -90,9 +90,8 @@ def main(argv: list[str] | None = None) -> int:
 
             drawn = draw_long(args.tsv, args.subset, "val", args.long_val, args.seed)
             # the bench's "wide" kind: rendered at most 64 px high (a tall formula is shrunk to the canvas height)
-            rendered = [(f, encode_png(r.image)) for f, r in zip(drawn, render_formulas(drawn, workers=args.workers),
-                                                                  strict=True) if r.image is not None and r.image.height <= 64]
-            rendered = [(f, png) for f, png in rendered if png is not None]
+            rendered = [(f, png) for f, r in zip(drawn, render_formulas(drawn, workers=args.workers), strict=True)
+                        if r.image is not None and r.image.height <= 64 and (png := encode_png(r.image)) is not None]
             val += [rendered[i] for i in on_wide_canvas([png for _, png in rendered], pre)]
         print(f"val: {n_subset} of {len(vp)} pack items + {len(val) - n_subset} long formulas on a wide canvas",
               file=sys.stderr)

@@ -66,3 +66,12 @@ def test_examples_recognized(recognizer: Recognizer) -> None:
     assert exact >= 0.75 * len(examples), f"only {exact}/{len(examples)} exactly right:\n{report}"
     score = edit_score(refs, hyps)
     assert score >= 0.9, f"token edit score {score:.3f} < 0.9:\n{report}"
+
+
+def test_long_formula_is_read_by_the_wide_head(recognizer: Recognizer) -> None:
+    """A formula too wide for the 320-px canvas goes to the wide head on a wider canvas."""
+    assert recognizer.wide_model is not None
+    path, ref = next((p, r) for p, r in _examples() if p.name == "09_binomial_theorem.png")
+    pred = recognizer.recognize(path, beam=1)
+    assert pred.model_input is not None and pred.model_input.shape[1] > recognizer.preprocess_config.width
+    assert edit_score([ref], [pred.tokens]) >= 0.9, pred.latex
