@@ -76,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--init", help="start from the weights of this .safetensors checkpoint (fine-tune)")
     p.add_argument("--init-head", choices=("main", "wide"), default="main",
                    help="with an --init that has a wide head (training.heads): start from that head instead of the "
-                   "main one (default main); the run writes one-head checkpoints either way")
+                   "main one (default main); the run writes one-head checkpoints either way, with the file's "
+                   "preprocessing (its wide-canvas rule included: --preprocess '{\"max_width\": 0}' trains a main head "
+                   "on 320-px canvases only, as it reads in the joined file)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--max-steps", type=int, help=f"stop after N steps (default {TrainConfig.max_steps}; "
                    "with --resume: the run's own unless given)")
