@@ -181,7 +181,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if cfg.vocab_size != len(vocab):
         raise CheckpointError(f"{path}: model expects {cfg.vocab_size} tokens but the vocabulary has {len(vocab)}")
     pre = _dataclass_from(PreprocessConfig, meta.get("preprocess"), "preprocess", path)
-    if any(k.startswith(WIDE_PREFIX) for k in state) and pre.max_width <= pre.width:
+    if any(k.startswith(WIDE_PREFIX) for k in state) and not pre.widens:
         raise CheckpointError(f"{path}: has a wide head but its preprocessing never makes a canvas wider than "
                               f"{pre.width} px (max_width {pre.max_width})")
     return Checkpoint(cfg, vocab, pre, state, meta.get("provenance", {}), meta.get("metrics", {}), str(path))

@@ -45,6 +45,11 @@ class PreprocessConfig:
     max_width: int = 0
     min_fit_scale: float = 0.75
 
+    @property
+    def widens(self) -> bool:
+        """Whether the long-formula rule can give a canvas wider than ``width``."""
+        return self.max_width > self.width
+
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
@@ -199,7 +204,7 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
             scale = s
     ch, cw = crop.shape
     room_h, room_w = cfg.height - 2 * cfg.pad, cfg.width - 2 * cfg.pad
-    if cfg.max_width > cfg.width and room_w / cw < scale * cfg.min_fit_scale:
+    if cfg.widens and room_w / cw < scale * cfg.min_fit_scale:
         scale = min(scale * cfg.min_fit_scale, (cfg.max_width - 2 * cfg.pad) / cw)
     else:
         scale = min(scale, room_w / cw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -75,13 +76,7 @@ class FormulaImages(torch.utils.data.Dataset):
         batches; None when canvases are not trimmed (every canvas is full width)."""
         if self.pre.trim_multiple <= 0:
             return None
-        if workers > 1 and len(self.images) > 4096:
-            import multiprocessing
-
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                parts = pool.starmap(_canvas_widths, [(self.images[s : s + 4096], self.pre) for s in range(0, len(self.images), 4096)])
-            return np.concatenate(parts)
-        return _canvas_widths(self.images, self.pre)
+        return canvas_widths(self.images, self.pre, workers)
 
     def __getitem__(self, key: tuple[int, ...]) -> tuple[torch.Tensor, list[int]]:
         """key = (epoch, index) or (epoch, index, width cap): with a cap (the batch's widest
@@ -99,7 +94,19 @@ class FormulaImages(torch.utils.data.Dataset):
         return torch.from_numpy((canvas * 255.0 + 0.5).astype(np.uint8)), self.ids[i]
 
 
-def _canvas_widths(images: list[bytes], pre: PreprocessConfig) -> np.ndarray:
+def canvas_widths(images: Sequence[bytes], pre: PreprocessConfig, workers: int = 0) -> np.ndarray:
+    """Canvas width of each encoded image as ``pre`` preprocesses it (no augmentation); with
+    ``workers`` > 1 and many images, measured in that many processes."""
+    if workers > 1 and len(images) > 4096:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            parts = pool.starmap(_canvas_widths, [(images[s : s + 4096], pre) for s in range(0, len(images), 4096)])
+        return np.concatenate(parts)
+    return _canvas_widths(images, pre)
+
+
+def _canvas_widths(images: Sequence[bytes], pre: PreprocessConfig) -> np.ndarray:
     out = np.empty(len(images), dtype=np.int64)
     for i, data in enumerate(images):
         try:

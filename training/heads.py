@@ -52,7 +52,7 @@ def join_heads(main: Checkpoint, wide: Checkpoint) -> Checkpoint:
     if differ:
         raise CheckpointError(f"{wide.source}: preprocessing differs from {main.source} in {differ} "
                               f"(only {sorted(LONG_FORMULA_SETTINGS)} may differ)")
-    if wide.preprocess.max_width <= wide.preprocess.width:
+    if not wide.preprocess.widens:
         raise CheckpointError(f"{wide.source}: its preprocessing never makes a canvas wider than {wide.preprocess.width} px "
                               "(max_width), so a wide head would never be used")
     if set(main.state_dict) != set(wide.state_dict):

@@ -27,7 +27,7 @@ import numpy as np
 from core.checkpoint import load_checkpoint
 from core.errors import LatexSnipError
 from core.preprocess import PreprocessConfig
-from training.dataset import _canvas_widths
+from training.dataset import canvas_widths
 from training.pack import encode_png, read_pack, write_pack
 
 SHARED = "/work/shared/im2latex/formulas"
@@ -51,15 +51,7 @@ def draw_long(all_tsv: str, subset_tsv: str, split: str, n: int, seed: int) -> l
 
 def on_wide_canvas(pngs: Sequence[bytes], pre: PreprocessConfig, workers: int = 1) -> np.ndarray:
     """Indices of the pack images that ``pre`` puts on a canvas wider than ``pre.width``."""
-    if workers > 1 and len(pngs) > 4096:
-        import multiprocessing
-
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            parts = pool.starmap(_canvas_widths, [(pngs[s : s + 4096], pre) for s in range(0, len(pngs), 4096)])
-        widths = np.concatenate(parts)
-    else:
-        widths = _canvas_widths(list(pngs), pre) if pngs else np.zeros(0, np.int64)
-    return np.flatnonzero(widths > pre.width)
+    return np.flatnonzero(canvas_widths(pngs, pre, workers) > pre.width)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         pre = load_checkpoint(args.weights).preprocess
-        if pre.max_width <= pre.width:
+        if not pre.widens:
             raise LatexSnipError(f"{args.weights}: its preprocessing never makes a canvas wider than {pre.width} px (max_width)")
         formulas, pngs = read_pack(args.pack, "train")
         keep = on_wide_canvas(pngs, pre, args.workers)
