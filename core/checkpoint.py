@@ -3,10 +3,10 @@
 Metadata key ``latexsnip`` holds JSON: format version, model config, vocabulary, preprocessing
 config, training provenance and metrics. Loading never unpickles anything.
 
-A checkpoint may carry a second head for long formulas: tensors named ``wide.`` + a head tensor's
-name (the 1x1 projection and the decoder, ``HEAD_PARTS``) replace the main head's for snips that
-the preprocessing puts on a canvas wider than its ``width`` (see ``core.preprocess``); the ResNet
-body is shared. ``training.heads`` joins two checkpoints that share a body into one.
+A checkpoint may carry a second head for long and tall formulas: tensors named ``wide.`` + a head
+tensor's name (the 1x1 projection and the decoder, ``HEAD_PARTS``) replace the main head's for snips
+that the preprocessing puts on a canvas wider than its ``width`` or taller than its ``height`` (see
+``core.preprocess``); the ResNet body is shared. ``training.heads`` joins two checkpoints that share a body into one.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if cfg.vocab_size != len(vocab):
         raise CheckpointError(f"{path}: model expects {cfg.vocab_size} tokens but the vocabulary has {len(vocab)}")
     pre = _dataclass_from(PreprocessConfig, meta.get("preprocess"), "preprocess", path)
-    if any(k.startswith(WIDE_PREFIX) for k in state) and not pre.widens:
-        raise CheckpointError(f"{path}: has a wide head but its preprocessing never makes a canvas wider than "
-                              f"{pre.width} px (max_width {pre.max_width})")
+    if any(k.startswith(WIDE_PREFIX) for k in state) and not pre.enlarges:
+        raise CheckpointError(f"{path}: has a wide head but its preprocessing never makes a canvas larger than "
+                              f"{pre.height}x{pre.width} px (max_height {pre.max_height}, max_width {pre.max_width})")
     return Checkpoint(cfg, vocab, pre, state, meta.get("provenance", {}), meta.get("metrics", {}), str(path))

@@ -4,7 +4,8 @@ Any image of a formula (PIL or numpy; RGB, RGBA, grayscale, 16-bit, dark backgro
 -> a (1, H, W) float tensor, ink = 1 on background = 0, in the geometry the model was trained on:
 contrast-normalised, cropped to ink, rescaled so that glyphs have the height they have in
 im2latex renderings (an enlarged low-resolution snip optionally smoothed: ``upscale_blur``), and
-placed left-aligned, vertically centred on an H x W canvas.
+placed left-aligned, vertically centred on an H x W canvas (larger for long or tall formulas when the
+checkpoint sets ``max_width`` / ``max_height``).
 With ``trim_multiple`` N > 0 the canvas ends at the first multiple of N px past the formula
 (at most W): blank columns cost encoder and attention time and say nothing. Batches of such
 canvases are right-padded with blank columns by ``pad_stack`` (training and inference alike).
@@ -23,6 +24,9 @@ from scipy import ndimage
 
 from core.config_json import with_overrides
 from core.errors import ImageError
+
+# Pixels per row of the encoder's feature grid (its vertical stride): taller canvases grow by whole rows.
+ROW_PX = 16
 
 
 @dataclass(frozen=True)
@@ -44,17 +48,31 @@ class PreprocessConfig:
     # it still does not fit). 0: canvases are never wider than `width` (the default for a new model).
     max_width: int = 0
     min_fit_scale: float = 0.75
+    # Tall formulas (arrays, stacked fractions), the same rule upwards: one that would have to shrink below
+    # `min_fit_scale` to fit `height` gets a taller canvas, up to `max_height` px, in steps of ROW_PX.
+    # 0: canvases are never taller than `height` (the default for a new model).
+    max_height: int = 0
 
     @property
     def widens(self) -> bool:
         """Whether the long-formula rule can give a canvas wider than ``width``."""
         return self.max_width > self.width
 
+    @property
+    def heightens(self) -> bool:
+        """Whether the tall-formula rule can give a canvas taller than ``height``."""
+        return self.max_height > self.height
+
+    @property
+    def enlarges(self) -> bool:
+        """Whether some canvas can be larger than ``height`` x ``width`` (read by a wide head)."""
+        return self.widens or self.heightens
+
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
-_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width"}  # the other settings must be positive
+_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
@@ -203,12 +221,7 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
         if max(s, 1.0 / s) > cfg.keep_scale_within:
             scale = s
     ch, cw = crop.shape
-    room_h, room_w = cfg.height - 2 * cfg.pad, cfg.width - 2 * cfg.pad
-    if cfg.widens and room_w / cw < scale * cfg.min_fit_scale:
-        scale = min(scale * cfg.min_fit_scale, (cfg.max_width - 2 * cfg.pad) / cw)
-    else:
-        scale = min(scale, room_w / cw)
-    scale = min(scale, room_h / ch)
+    scale = min(_fit(scale, cw, cfg.width, cfg.max_width, cfg), _fit(scale, ch, cfg.height, cfg.max_height, cfg))
     nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
     if (nh, nw) != (ch, cw):
         pil = Image.fromarray((crop * 255.0 + 0.5).astype(np.uint8))
@@ -216,10 +229,28 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
         if scale > 1 and cfg.upscale_blur > 0:
             pil = pil.filter(ImageFilter.GaussianBlur(cfg.upscale_blur * (scale - 1)))
         crop = np.asarray(pil, dtype=np.float32) / 255.0
-    canvas = np.zeros((cfg.height, canvas_width(nw, cfg)), dtype=np.float32)
-    y0 = (cfg.height - nh) // 2
+    canvas = np.zeros((canvas_height(nh, cfg), canvas_width(nw, cfg)), dtype=np.float32)
+    y0 = (canvas.shape[0] - nh) // 2
     canvas[y0 : y0 + nh, cfg.pad : cfg.pad + nw] = 1.0 - np.clip(crop, 0.0, 1.0)
     return canvas
+
+
+def _fit(scale: float, size: int, room: int, max_room: int, cfg: PreprocessConfig) -> float:
+    """The scale that fits ``size`` px of ink (at ``scale``) into a canvas side of ``room`` px, or, when
+    that would shrink it below ``min_fit_scale`` and ``max_room`` > ``room``, into up to ``max_room``."""
+    fit = (room - 2 * cfg.pad) / size
+    if max_room > room and fit < scale * cfg.min_fit_scale:
+        return min(scale * cfg.min_fit_scale, (max_room - 2 * cfg.pad) / size)
+    return min(scale, fit)
+
+
+def canvas_height(ink_height: int, cfg: PreprocessConfig) -> int:
+    """Height of the canvas that holds a formula ``ink_height`` px high (after rescaling): ``height``,
+    or with the tall-formula rule the first multiple of ROW_PX px that holds it, up to ``max_height``."""
+    need = ink_height + 2 * cfg.pad
+    if need <= cfg.height or not cfg.heightens:
+        return cfg.height
+    return min(cfg.max_height, -(-need // ROW_PX) * ROW_PX)
 
 
 def canvas_width(ink_width: int, cfg: PreprocessConfig) -> int:
@@ -232,6 +263,9 @@ def canvas_width(ink_width: int, cfg: PreprocessConfig) -> int:
 
 
 def pad_stack(canvases: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Canvases (..., H, W_i) -> one (B, ..., H, max W_i) tensor, right-padded with blank (0)."""
+    """Canvases (..., H_i, W_i) -> one (B, ..., max H_i, max W_i) tensor, padded with blank (0) on
+    the right and, for canvases of several heights (tall formulas), at the bottom."""
+    h = max(c.shape[-2] for c in canvases)
     w = max(c.shape[-1] for c in canvases)
-    return torch.stack([F.pad(c, (0, w - c.shape[-1])) if c.shape[-1] < w else c for c in canvases])
+    return torch.stack([F.pad(c, (0, w - c.shape[-1], 0, h - c.shape[-2])) if c.shape[-2:] != (h, w) else c
+                        for c in canvases])

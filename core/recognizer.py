@@ -36,8 +36,9 @@ def open_image(image: ImageLike) -> Image.Image | np.ndarray:
 
 class Recognizer:
     """Loads a checkpoint once and recognises images. A checkpoint with a wide head (see
-    ``core.checkpoint``) reads snips whose canvas is wider than the preprocessing ``width`` with
-    that head and the rest with the main one; both share the ResNet body."""
+    ``core.checkpoint``) reads snips whose canvas is larger than the preprocessing ``height`` x
+    ``width`` (long or tall formulas) with that head and the rest with the main one; both share
+    the ResNet body."""
 
     def __init__(self, ckpt: Checkpoint, device: str = "auto") -> None:
         self.device = pick_device(device)
@@ -78,9 +79,9 @@ class Recognizer:
         arrays = [preprocess(open_image(im), self.preprocess_config) for im in images]
         groups: list[tuple[Im2Latex, list[int]]] = [(self.model, list(range(len(arrays))))]
         if self.wide_model is not None:
-            wide = [i for i, a in enumerate(arrays) if a.shape[-1] > self.preprocess_config.width]
-            narrow = [i for i, a in enumerate(arrays) if a.shape[-1] <= self.preprocess_config.width]
-            groups = [(self.model, narrow), (self.wide_model, wide)]
+            large = [self._enlarged(a) for a in arrays]
+            groups = [(self.model, [i for i, e in enumerate(large) if not e]),
+                      (self.wide_model, [i for i, e in enumerate(large) if e])]
         decoded: dict[int, tuple[Decoded, tuple[int, int]]] = {}
         for model, idx in groups:
             if idx:
@@ -88,6 +89,10 @@ class Recognizer:
                 decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         return [self._prediction(decoded[i][0], a, *decoded[i][1], ms) for i, a in enumerate(arrays)]
+
+    def _enlarged(self, canvas: torch.Tensor) -> bool:
+        """Whether the canvas rule made this canvas wider or taller than the main head's ``height`` x ``width``."""
+        return canvas.shape[-1] > self.preprocess_config.width or canvas.shape[-2] > self.preprocess_config.height
 
     def _decode(self, model: Im2Latex, arrays: list[torch.Tensor], beam: int) -> tuple[list[Decoded], tuple[int, int]]:
         """Decoded rows and the feature grid (Hf, Wf) of one batch read by one head."""

@@ -71,12 +71,12 @@ class FormulaImages(torch.utils.data.Dataset):
     def lengths(self) -> np.ndarray:
         return np.array([len(x) for x in self.ids])
 
-    def canvas_widths(self, workers: int = 0) -> np.ndarray | None:
-        """Canvas width of every item as preprocessed without augmentation, for width-bucketed
-        batches; None when canvases are not trimmed (every canvas is full width)."""
+    def canvas_sizes(self, workers: int = 0) -> np.ndarray | None:
+        """(N, 2): canvas height and width of every item as preprocessed without augmentation, for
+        size-bucketed batches; None when canvases are not trimmed (every canvas is full width)."""
         if self.pre.trim_multiple <= 0:
             return None
-        return canvas_widths(self.images, self.pre, workers)
+        return canvas_sizes(self.images, self.pre, workers)
 
     def __getitem__(self, key: tuple[int, ...]) -> tuple[torch.Tensor, list[int]]:
         """key = (epoch, index) or (epoch, index, width cap): with a cap (the batch's widest
@@ -94,25 +94,25 @@ class FormulaImages(torch.utils.data.Dataset):
         return torch.from_numpy((canvas * 255.0 + 0.5).astype(np.uint8)), self.ids[i]
 
 
-def canvas_widths(images: Sequence[bytes], pre: PreprocessConfig, workers: int = 0) -> np.ndarray:
-    """Canvas width of each encoded image as ``pre`` preprocesses it (no augmentation); with
-    ``workers`` > 1 and many images, measured in that many processes."""
+def canvas_sizes(images: Sequence[bytes], pre: PreprocessConfig, workers: int = 0) -> np.ndarray:
+    """(N, 2): canvas height and width of each encoded image as ``pre`` preprocesses it (no
+    augmentation); with ``workers`` > 1 and many images, measured in that many processes."""
     if workers > 1 and len(images) > 4096:
         import multiprocessing
 
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            parts = pool.starmap(_canvas_widths, [(images[s : s + 4096], pre) for s in range(0, len(images), 4096)])
+            parts = pool.starmap(_canvas_sizes, [(images[s : s + 4096], pre) for s in range(0, len(images), 4096)])
         return np.concatenate(parts)
-    return _canvas_widths(images, pre)
+    return _canvas_sizes(images, pre)
 
 
-def _canvas_widths(images: Sequence[bytes], pre: PreprocessConfig) -> np.ndarray:
-    out = np.empty(len(images), dtype=np.int64)
+def _canvas_sizes(images: Sequence[bytes], pre: PreprocessConfig) -> np.ndarray:
+    out = np.empty((len(images), 2), dtype=np.int64)
     for i, data in enumerate(images):
         try:
-            out[i] = preprocess_array(Image.open(io.BytesIO(data)).convert("L"), pre).shape[1]
+            out[i] = preprocess_array(Image.open(io.BytesIO(data)).convert("L"), pre).shape
         except ImageError:
-            out[i] = canvas_width(1, pre)
+            out[i] = (pre.height, canvas_width(1, pre))
     return out
 
 
@@ -129,13 +129,15 @@ def collate(items: list[tuple[torch.Tensor, list[int]]]) -> tuple[torch.Tensor, 
 
 def epoch_batches(
     lengths: np.ndarray, batch_size: int, seed: int, epoch: int, rank: int = 0, world: int = 1,
-    widths: np.ndarray | None = None,
+    widths: np.ndarray | None = None, heights: np.ndarray | None = None,
 ) -> list[list[tuple[int, ...]]]:
     """Shuffled, length-bucketed batches of (epoch, index); rank r gets every world-th batch,
     all ranks the same count. Depends only on (seed, epoch): resumable by batch position.
     With ``widths`` (trimmed canvases) items are bucketed by width in 32 px steps first, then
     by length, and keys are (epoch, index, widest canvas of the batch): a batch is only as wide
-    as that (length-only buckets nearly always hold one ~300 px formula)."""
+    as that (length-only buckets nearly always hold one ~300 px formula). With ``heights`` too
+    (canvases of several heights: the tall-formula rule) items are bucketed by height before
+    width, so a batch pads few canvases to a taller one; equal heights change nothing."""
     rng = np.random.default_rng((seed, epoch, 7))
     perm = rng.permutation(len(lengths))
     chunk = batch_size * 64
@@ -145,7 +147,8 @@ def epoch_batches(
         if widths is None:
             part = part[np.argsort(lengths[part], kind="stable")]
         else:
-            part = part[np.lexsort((lengths[part], -(-widths[part] // 32)))]
+            keys = (lengths[part], -(-widths[part] // 32))
+            part = part[np.lexsort(keys if heights is None else (*keys, heights[part]))]
         batches.extend(part[j : j + batch_size] for j in range(0, len(part), batch_size))
     order = rng.permutation(len(batches))
     mine = [batches[k] for k in order][rank::world]

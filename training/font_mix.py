@@ -2,7 +2,8 @@
 
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all [--base-limit K]]
         [--favour FORMULAS.tsv --favour-copies K] [--variants times,palatino,cm-aa,cm-110,cm-135]
-        [--respace N] [--wide BUILD_REPORT [--wide-max-width W] [--hold-out FILE]]
+        [--respace N] [--wide BUILD_REPORT [--wide-max-width W] [--wide-max-height H] [--wide-min-height H]
+        [--wide-copies K] [--hold-out FILE]]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
 Computer Modern (``--variants`` picks them, and can add low-resolution binarized Computer Modern
@@ -20,8 +21,11 @@ are learned from images.
 
 ``--wide BUILD_REPORT`` adds Computer Modern renders (200 dpi, binarized) of the training formulas
 that ``latexsnip data build`` left out as too big for the 320x64 canvas (its ``build_report.json``),
-those at most ``--wide-max-width`` px wide and 56 px high: long formulas, which a model trained on
-320-px canvases reads only shrunk (train with a wider canvas: ``--preprocess '{"width": 768}'``).
+those at most ``--wide-max-width`` px wide and ``--wide-max-height`` (56) px high: long formulas, which
+a model trained on 320-px canvases reads only shrunk (train with a wider canvas: ``--preprocess
+'{"width": 768}'``). A larger ``--wide-max-height`` adds tall formulas (arrays, stacked fractions; a
+taller canvas: ``max_height``), ``--wide-min-height`` keeps only those higher than it, and each render
+appears ``--wide-copies`` times.
 ``--hold-out FILE`` (one formula per line) names formulas never added, e.g. the validation formulas
 ``bench/long_formulas.py --split val --list FILE`` scores.
 """
@@ -129,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                         "(its build_report.json) that fit --wide-max-width x 56 px")
     p.add_argument("--wide-max-width", type=int, default=WIDE_MAX_WIDTH,
                    help=f"widest render --wide keeps, px (default {WIDE_MAX_WIDTH})")
+    p.add_argument("--wide-max-height", type=int, default=WIDE_MAX_HEIGHT,
+                   help=f"highest render --wide keeps, px (default {WIDE_MAX_HEIGHT}: none taller than the canvas)")
+    p.add_argument("--wide-min-height", type=int, default=0,
+                   help="--wide keeps only renders higher than this, px (default 0: all)")
+    p.add_argument("--wide-copies", type=int, default=1, help="times each --wide render appears (default 1)")
     p.add_argument("--hold-out", metavar="FILE", help="formulas (one per line) that --wide never adds")
     args = p.parse_args(argv)
     try:
@@ -137,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --variants: {e}", file=sys.stderr)
         return 2
     try:
-        wide = too_big_formulas(args.wide, args.wide_max_width) if args.wide else []
+        if args.wide_copies < 1 or args.wide_min_height >= args.wide_max_height:
+            raise ValueError("--wide-copies must be >= 1 and --wide-min-height below --wide-max-height")
+        wide = too_big_formulas(args.wide, args.wide_max_width, args.wide_max_height) if args.wide else []
         held = _read_lines(args.hold_out) if args.hold_out else set()
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -168,10 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"respaced (cm, 200 dpi): {len(fits)} of {len(spaced)} rendered and fit", file=sys.stderr)
     if wide:
         kept = [f for f in wide if f.strip() not in held]
-        fits = _render_fits(kept, "cm", 200, True, args.workers, (args.wide_max_width, WIDE_MAX_HEIGHT))
-        rows += fits
+        fits = _render_fits(kept, "cm", 200, True, args.workers, (args.wide_max_width, args.wide_max_height))
+        fits = [(f, im) for f, im in fits if im.height > args.wide_min_height]
+        rows += fits * args.wide_copies
         print(f"wide (cm, 200 dpi): {len(fits)} of {len(kept)} rendered and fit "
-              f"({len(wide) - len(kept)} held out)", file=sys.stderr)
+              f"({len(wide) - len(kept)} held out), {args.wide_copies} copies", file=sys.stderr)
     if args.base == "same":
         base: Sequence[int] = rng.sample(range(len(formulas)), len(rows))
     elif 0 < args.base_limit < len(formulas):

@@ -1,14 +1,14 @@
-"""Join two checkpoints that share a ResNet body into one with a wide head for long formulas.
+"""Join two checkpoints that share a ResNet body into one with a wide head for long (and tall) formulas.
 
     python -m training.heads MAIN.safetensors WIDE.safetensors --out JOINED.safetensors [--metrics JSON]
 
-MAIN reads every snip that fits the preprocessing ``width``; WIDE (a model whose body was kept
-fixed while its projection and decoder learned long formulas, ``latexsnip train --freeze-stages 3``
-from MAIN or from a descendant with the same body) reads the snips that its canvas rule puts on a
-wider canvas (``max_width`` > ``width``). The output keeps MAIN's tensors and adds WIDE's head
-tensors under ``wide.`` (see ``core.checkpoint``); its preprocessing is WIDE's, which may differ
-from MAIN's only in the long-formula settings (``max_width``, ``min_fit_scale``), so MAIN reads
-what it always read. The provenance keeps both inputs' (``wide_head``: WIDE's).
+MAIN reads every snip that fits the preprocessing ``height`` x ``width``; WIDE (a model whose body was
+kept fixed while its projection and decoder learned long formulas, ``latexsnip train --freeze-stages 3``
+from MAIN or from a descendant with the same body) reads the snips that its canvas rules put on a
+wider (``max_width`` > ``width``) or taller (``max_height`` > ``height``) canvas. The output keeps
+MAIN's tensors and adds WIDE's head tensors under ``wide.`` (see ``core.checkpoint``); its
+preprocessing is WIDE's, which may differ from MAIN's only in the long-formula settings
+(``max_width``, ``max_height``, ``min_fit_scale``), so MAIN reads what it always read. The provenance keeps both inputs' (``wide_head``: WIDE's).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from core.checkpoint import (
 from core.errors import CheckpointError
 from training.export import parse_metrics
 
-LONG_FORMULA_SETTINGS = {"max_width", "min_fit_scale"}
+LONG_FORMULA_SETTINGS = {"max_width", "max_height", "min_fit_scale"}
 
 
 def main_head_only(ckpt: Checkpoint) -> Checkpoint:
@@ -52,9 +52,9 @@ def join_heads(main: Checkpoint, wide: Checkpoint) -> Checkpoint:
     if differ:
         raise CheckpointError(f"{wide.source}: preprocessing differs from {main.source} in {differ} "
                               f"(only {sorted(LONG_FORMULA_SETTINGS)} may differ)")
-    if not wide.preprocess.widens:
-        raise CheckpointError(f"{wide.source}: its preprocessing never makes a canvas wider than {wide.preprocess.width} px "
-                              "(max_width), so a wide head would never be used")
+    if not wide.preprocess.enlarges:
+        raise CheckpointError(f"{wide.source}: its preprocessing never makes a canvas larger than {wide.preprocess.height}x"
+                              f"{wide.preprocess.width} px (max_height, max_width), so a wide head would never be used")
     if set(main.state_dict) != set(wide.state_dict):
         raise CheckpointError(f"{wide.source}: tensor names differ from {main.source}")
     for k, v in main.state_dict.items():
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.heads", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("main", type=Path, help="checkpoint that reads the snips that fit the canvas width")
-    p.add_argument("wide", type=Path, help="checkpoint (same body) that reads the snips put on a wider canvas")
+    p.add_argument("wide", type=Path, help="checkpoint (same body) that reads the snips put on a wider or taller canvas")
     p.add_argument("--out", type=Path, required=True, help="the joined checkpoint to write")
     p.add_argument("--metrics", help="JSON object of metrics measured on the result (e.g. from `latexsnip eval --json`)")
     args = p.parse_args(argv)
@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     pre = joined.preprocess
-    print(f"wrote {args.out}: snips on canvases wider than {pre.width} px (up to {pre.max_width}) read by {args.wide}'s head")
+    taller = f" or taller than {pre.height} px (up to {pre.max_height})" if pre.heightens else ""
+    print(f"wrote {args.out}: snips on canvases wider than {pre.width} px (up to {pre.max_width}){taller} "
+          f"read by {args.wide}'s head")
     return 0
 
 

@@ -289,15 +289,16 @@ class Trainer:
             return 0
         lengths = self.train_set.lengths()
         if self.pre.trim_multiple > 0:
-            self.log_print(f"measuring the canvas widths of {len(lengths)} training images (width buckets)...")
-        widths = self.train_set.canvas_widths(self.cfg.workers)
+            self.log_print(f"measuring the canvas sizes of {len(lengths)} training images (size buckets)...")
+        sizes = self.train_set.canvas_sizes(self.cfg.workers)  # (N, 2) or None
+        widths, heights = (None, None) if sizes is None else (sizes[:, 1], sizes[:, 0])
         last_ckpt = time.monotonic()
         last_print, seen_since, t_since = 0.0, 0, time.monotonic()
-        n_batches = len(epoch_batches(lengths, self.cfg.batch_size, self.cfg.seed, 0, self.rank, self.world, widths))
+        n_batches = len(epoch_batches(lengths, self.cfg.batch_size, self.cfg.seed, 0, self.rank, self.world, widths, heights))
         if n_batches == 0:
             raise LatexSnipError(f"too few training formulas ({len(lengths)}) for batch size {self.cfg.batch_size}")
         loader = torch.utils.data.DataLoader(
-            self.train_set, batch_sampler=_EpochSampler(self, lengths, widths), collate_fn=collate,
+            self.train_set, batch_sampler=_EpochSampler(self, lengths, widths, heights), collate_fn=collate,
             num_workers=self.cfg.workers, pin_memory=self.device.type == "cuda",
             prefetch_factor=4 if self.cfg.workers else None, worker_init_fn=_ignore_stop_signals,
         )
@@ -391,8 +392,9 @@ class _EpochSampler:
     """Batches of every epoch in turn, starting at the trainer's (epoch, batch_pos): one
     DataLoader (and one set of worker processes) for the whole run."""
 
-    def __init__(self, trainer: Trainer, lengths: np.ndarray, widths: np.ndarray | None) -> None:
-        self.t, self.lengths, self.widths = trainer, lengths, widths
+    def __init__(self, trainer: Trainer, lengths: np.ndarray, widths: np.ndarray | None,
+                 heights: np.ndarray | None = None) -> None:
+        self.t, self.lengths, self.widths, self.heights = trainer, lengths, widths, heights
         self.start_epoch, self.start_pos = trainer.epoch, trainer.batch_pos
 
     def __iter__(self) -> Iterator[list[tuple[int, ...]]]:
@@ -400,7 +402,7 @@ class _EpochSampler:
         cfg = self.t.cfg
         while True:
             yield from epoch_batches(
-                self.lengths, cfg.batch_size, cfg.seed, epoch, self.t.rank, self.t.world, self.widths
+                self.lengths, cfg.batch_size, cfg.seed, epoch, self.t.rank, self.t.world, self.widths, self.heights
             )[pos:]
             epoch, pos = epoch + 1, 0
 

@@ -1,13 +1,15 @@
-"""A pack of the formulas a checkpoint's canvas rule puts on a wide canvas: data for a wide head.
+"""A pack of the formulas a checkpoint's canvas rules put on a larger canvas: data for a wide head.
 
     python -m training.wide_pack --pack data/widemix --weights W --out data/widehead
         [--val-pack data/pack] [--long-val 600 --seed 17]
 
 A checkpoint whose preprocessing has ``max_width`` > ``width`` gives a formula that would have to
-shrink below ``min_fit_scale`` to fit ``width`` a wider canvas (``core.preprocess``); a joined
+shrink below ``min_fit_scale`` to fit ``width`` a wider canvas, and with ``max_height`` > ``height``
+one that would have to shrink so to fit ``height`` a taller one (``core.preprocess``); a joined
 checkpoint reads those snips with its wide head (``training.heads``). This keeps exactly those items:
-train = the ``--pack``'s train items on a wide canvas (un-augmented), val = the ``--val-pack``'s val
-items on a wide canvas plus, with ``--long-val N``, those of N long val formulas (at most 64 px high) (not in
+train = the ``--pack``'s train items on a larger canvas (un-augmented), val = the ``--val-pack``'s val
+items on a larger canvas plus, with ``--long-val N``, those of N long val formulas (at most 64 px high
+unless the checkpoint has the tall rule) (not in
 the 320x64 subset, drawn with ``--seed`` as ``bench/long_formulas.py --split val`` draws them,
 rendered like the training data). Train on it with ``latexsnip train --init W --freeze-stages 3``
 (the body stays W's, so ``training.heads`` can join the result to W's main head).
@@ -27,7 +29,7 @@ import numpy as np
 from core.checkpoint import load_checkpoint
 from core.errors import LatexSnipError
 from core.preprocess import PreprocessConfig
-from training.dataset import canvas_widths
+from training.dataset import canvas_sizes
 from training.pack import encode_png, read_pack, write_pack
 
 SHARED = "/work/shared/im2latex/formulas"
@@ -50,15 +52,17 @@ def draw_long(all_tsv: str, subset_tsv: str, split: str, n: int, seed: int) -> l
 
 
 def on_wide_canvas(pngs: Sequence[bytes], pre: PreprocessConfig, workers: int = 1) -> np.ndarray:
-    """Indices of the pack images that ``pre`` puts on a canvas wider than ``pre.width``."""
-    return np.flatnonzero(canvas_widths(pngs, pre, workers) > pre.width)
+    """Indices of the pack images that ``pre`` puts on a canvas larger than ``pre.height`` x
+    ``pre.width`` (wider or taller): those a joined checkpoint reads with its wide head."""
+    sizes = canvas_sizes(pngs, pre, workers)  # (N, 2)
+    return np.flatnonzero((sizes[:, 1] > pre.width) | (sizes[:, 0] > pre.height))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.wide_pack", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pack", required=True, help="pack whose train split is filtered")
-    p.add_argument("--weights", type=Path, required=True, help="checkpoint whose preprocessing decides (max_width > width)")
+    p.add_argument("--weights", type=Path, required=True, help="checkpoint whose preprocessing decides (max_width > width, max_height > height)")
     p.add_argument("--out", required=True, help="pack directory to write (splits train, val)")
     p.add_argument("--val-pack", help="pack whose val split is filtered for val (default: --pack)")
     p.add_argument("--long-val", type=int, default=0, metavar="N", help="also render N long val formulas for val (default 0)")
@@ -69,11 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         pre = load_checkpoint(args.weights).preprocess
-        if not pre.widens:
-            raise LatexSnipError(f"{args.weights}: its preprocessing never makes a canvas wider than {pre.width} px (max_width)")
+        if not pre.enlarges:
+            raise LatexSnipError(f"{args.weights}: its preprocessing never makes a canvas larger than {pre.height}x{pre.width} px "
+                                 "(max_height, max_width)")
         formulas, pngs = read_pack(args.pack, "train")
         keep = on_wide_canvas(pngs, pre, args.workers)
-        print(f"train: {len(keep)} of {len(pngs)} on a wide canvas", file=sys.stderr, flush=True)
+        print(f"train: {len(keep)} of {len(pngs)} on a larger canvas", file=sys.stderr, flush=True)
         vf, vp = read_pack(args.val_pack or args.pack, "val")
         val = [(vf[i], vp[i]) for i in on_wide_canvas(vp, pre)]
         n_subset = len(val)
@@ -81,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
             from training.render import render_formulas
 
             drawn = draw_long(args.tsv, args.subset, "val", args.long_val, args.seed)
-            # the bench's "wide" kind: rendered at most 64 px high (a tall formula is shrunk to the canvas height)
+            # without a tall-formula rule only the bench's "wide" kind, rendered at most 64 px high (a tall
+            # formula is then shrunk to the canvas height and read by the main head)
             rendered = [(f, png) for f, r in zip(drawn, render_formulas(drawn, workers=args.workers), strict=True)
-                        if r.image is not None and r.image.height <= 64 and (png := encode_png(r.image)) is not None]
+                        if r.image is not None and (pre.heightens or r.image.height <= 64)
+                        and (png := encode_png(r.image)) is not None]
             val += [rendered[i] for i in on_wide_canvas([png for _, png in rendered], pre)]
-        print(f"val: {n_subset} of {len(vp)} pack items + {len(val) - n_subset} long formulas on a wide canvas",
+        print(f"val: {n_subset} of {len(vp)} pack items + {len(val) - n_subset} long formulas on a larger canvas",
               file=sys.stderr)
         info = write_pack(args.out, {"train": [(formulas[i], pngs[i]) for i in keep], "val": val}, already_encoded=True,
                           meta={"made_by": "python -m training.wide_pack " + " ".join(argv if argv is not None else sys.argv[1:])})

@@ -7,7 +7,9 @@ from PIL import Image
 
 from core.errors import ConfigError, ImageError
 from core.preprocess import (
+    ROW_PX,
     PreprocessConfig,
+    canvas_height,
     canvas_width,
     config_with,
     pad_stack,
@@ -133,6 +135,43 @@ def test_pad_stack_right_pads_with_blank() -> None:
     out = pad_stack([a, b])
     assert out.shape == (2, 1, 4, 5)
     assert out[0, :, :, 3:].abs().sum() == 0 and out[0, :, :, :3].min() == 1 and out[1].min() == 1
+
+
+def test_pad_stack_pads_shorter_canvases_at_the_bottom() -> None:
+    a, b = torch.ones(1, 4, 3), torch.ones(1, 6, 2)
+    out = pad_stack([a, b])
+    assert out.shape == (2, 1, 6, 3)
+    assert out[0, :, :4, :].min() == 1 and out[0, :, 4:, :].abs().sum() == 0  # rows below: blank
+    assert out[1, :, :, :2].min() == 1 and out[1, :, :, 2:].abs().sum() == 0
+
+
+def _stack(rows: int) -> Image.Image:
+    """A tall formula: ``rows`` lines of text, one above the other (an array)."""
+    lines = [draw(f"x_{i} + y = {i}") for i in range(rows)]
+    im = Image.new("L", (lines[0].width, 30 * rows + 10), 255)
+    for i, line in enumerate(lines):
+        im.paste(line.crop((0, 0, line.width, 32)), (0, 30 * i))
+    return im
+
+
+def test_tall_formula_gets_a_taller_canvas_instead_of_shrinking_much() -> None:
+    tall = PreprocessConfig(trim_multiple=32, max_width=448, max_height=128, min_fit_scale=0.8)
+    base = PreprocessConfig(trim_multiple=32, max_width=448, min_fit_scale=0.8)
+    six = _stack(6)
+    native = _ink_box(preprocess_array(six, PreprocessConfig(trim_multiple=32, height=1024)))[0]
+    assert native > (base.height - 2 * base.pad) / 0.8  # fitting 64 px would shrink it below 0.8x
+    out = preprocess_array(six, tall)
+    assert base.height < out.shape[0] <= 128 and out.shape[0] % ROW_PX == 0
+    assert abs(_ink_box(out)[0] - 0.8 * native) <= 3  # shrunk to 0.8x only
+    squeezed = preprocess_array(six, base)
+    assert squeezed.shape[0] == 64 and _ink_box(squeezed)[0] <= 64 - 2 * base.pad + 1
+    # One line keeps the normal canvas, exactly as without max_height; a very tall one fits the tallest.
+    one = draw("x + y = 1")
+    assert np.array_equal(preprocess_array(one, tall), preprocess_array(one, base))
+    huge = preprocess_array(_stack(20), tall)
+    assert huge.shape[0] == 128 and _ink_box(huge)[0] <= 128 - 2 * tall.pad + 1
+    assert canvas_height(56, tall) == 64 and canvas_height(57, tall) == 80 and canvas_height(500, tall) == 128
+    assert canvas_height(500, base) == 64 and not base.heightens and tall.heightens and tall.enlarges
 
 
 def test_config_overrides_from_json() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 from core.checkpoint import WIDE_PREFIX, load_checkpoint, save_checkpoint
 from core.errors import CheckpointError
@@ -41,6 +42,20 @@ def test_wide_snips_are_read_by_the_wide_head(two_heads: tuple[Path, Path]) -> N
     assert two.recognize_batch([long], beam=3)[0].latex == ""
 
 
+def test_tall_snips_are_read_by_the_wide_head(two_heads: tuple[Path, Path], tmp_path: Path) -> None:
+    ckpt = load_checkpoint(two_heads[1])
+    pre = dataclasses.replace(ckpt.preprocess, max_width=0, max_height=2 * ckpt.preprocess.height, min_fit_scale=0.9)
+    save_checkpoint(tmp_path / "tall.safetensors", dataclasses.replace(ckpt, preprocess=pre))
+    rec = Recognizer.load(tmp_path / "tall.safetensors", "cpu")
+    short = draw("x + 1")
+    tall = Image.new("L", (short.width, 3 * short.height), 255)
+    for i in range(3):
+        tall.paste(short, (0, i * short.height))
+    both = rec.recognize_batch([short, tall])
+    assert both[1].model_input.shape[0] > pre.height and both[1].latex == ""  # taller canvas: the wide head
+    assert both[0].model_input.shape[0] == pre.height and both[0].latex == "x + 1"
+
+
 def test_build_model_picks_the_head(two_heads: tuple[Path, Path]) -> None:
     ckpt = load_checkpoint(two_heads[1])
     assert ckpt.has_wide_head
@@ -64,5 +79,5 @@ def test_broken_wide_heads_are_refused(tiny_weights: Path, tmp_path: Path) -> No
         Recognizer.load(tmp_path / "body.safetensors")
     never = dataclasses.replace(two, preprocess=dataclasses.replace(two.preprocess, max_width=0))
     save_checkpoint(tmp_path / "never.safetensors", never)
-    with pytest.raises(CheckpointError, match="never makes a canvas wider"):
+    with pytest.raises(CheckpointError, match="never makes a canvas larger"):
         load_checkpoint(tmp_path / "never.safetensors")

@@ -56,10 +56,20 @@ def test_join_adds_the_wide_head(main_ckpt: Path, tmp_path: Path) -> None:
     assert heads.main([str(out), str(tmp_path / "wide.safetensors"), "--out", str(tmp_path / "again.safetensors")]) == 0
 
 
+def test_a_tall_rule_alone_is_enough(main_ckpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main = load_checkpoint(main_ckpt)
+    tall = wide_variant(main, max_width=0, max_height=2 * main.preprocess.height)
+    save_checkpoint(tmp_path / "tall.safetensors", tall)
+    out = tmp_path / "joined.safetensors"
+    assert heads.main([str(main_ckpt), str(tmp_path / "tall.safetensors"), "--out", str(out)]) == 0
+    assert f"or taller than {main.preprocess.height} px" in capsys.readouterr().out
+    assert load_checkpoint(out).preprocess.max_height == 2 * main.preprocess.height
+
+
 @pytest.mark.parametrize("change, message", [
     ("body", "the body differs"),
     ("glyph", r"preprocessing differs .* in \['glyph_height'\]"),
-    ("never", "never makes a canvas wider"),
+    ("never", "never makes a canvas larger"),
 ])
 def test_mismatches_are_refused(main_ckpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                 change: str, message: str) -> None:

@@ -1,4 +1,4 @@
-"""training.wide_pack: keeps exactly the items a checkpoint's canvas rule puts on a wide canvas."""
+"""training.wide_pack: keeps exactly the items a checkpoint's canvas rules put on a larger canvas."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from core.checkpoint import load_checkpoint, save_checkpoint
 from tests.core.helpers import draw, train_tiny
@@ -36,6 +37,24 @@ def test_keeps_the_wide_items(setup: tuple[Path, Path], tmp_path: Path) -> None:
     assert sorted(train) == sorted(LONG * 2) and sorted(val) == sorted(LONG)
 
 
+def test_keeps_the_tall_items_when_the_rule_has_a_max_height(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    weights, _ = setup
+    ckpt = load_checkpoint(weights)
+    pre = dataclasses.replace(ckpt.preprocess, max_width=0, max_height=2 * ckpt.preprocess.height)
+    save_checkpoint(tmp_path / "tall.safetensors", dataclasses.replace(ckpt, preprocess=pre))
+    line = draw("x + 1")
+    stacked = Image.new("L", (line.width, 3 * line.height), 255)
+    for i in range(3):
+        stacked.paste(line, (0, i * line.height))
+    rows = [(f, draw(f)) for f in SHORT] + [("x + 1 \\\\ x + 1 \\\\ x + 1", stacked)]
+    write_pack(str(tmp_path / "pack"), {"train": rows, "val": rows})
+    out = tmp_path / "tallhead"
+    argv = ["--pack", str(tmp_path / "pack"), "--weights", str(tmp_path / "tall.safetensors"), "--out", str(out),
+            "--workers", "1"]
+    assert wide_pack.main(argv) == 0
+    assert read_pack(str(out), "train")[0] == [rows[-1][0]] == read_pack(str(out), "val")[0]
+
+
 def test_weights_without_a_wide_canvas_are_refused(setup: tuple[Path, Path], tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     weights, pack = setup
@@ -44,5 +63,5 @@ def test_weights_without_a_wide_canvas_are_refused(setup: tuple[Path, Path], tmp
                     dataclasses.replace(ckpt, preprocess=dataclasses.replace(ckpt.preprocess, max_width=0)))
     argv = ["--pack", str(pack), "--weights", str(tmp_path / "narrow.safetensors"), "--out", str(tmp_path / "o")]
     assert wide_pack.main(argv) == 2
-    assert "never makes a canvas wider" in capsys.readouterr().err
+    assert "never makes a canvas larger" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
