@@ -68,6 +68,11 @@ class PreprocessConfig:
         """Whether some canvas can be larger than ``height`` x ``width`` (read by a wide head)."""
         return self.widens or self.heightens
 
+    def is_enlarged(self, canvas_height: int, canvas_width: int) -> bool:
+        """Whether a canvas of this size is larger than ``height`` x ``width`` (made by the long or tall
+        rule): a checkpoint with a wide head reads such a snip with that head."""
+        return canvas_height > self.height or canvas_width > self.width
+
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 

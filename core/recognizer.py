@@ -79,7 +79,7 @@ class Recognizer:
         arrays = [preprocess(open_image(im), self.preprocess_config) for im in images]
         groups: list[tuple[Im2Latex, list[int]]] = [(self.model, list(range(len(arrays))))]
         if self.wide_model is not None:
-            large = [self._enlarged(a) for a in arrays]
+            large = [self.preprocess_config.is_enlarged(*a.shape[-2:]) for a in arrays]
             groups = [(self.model, [i for i, e in enumerate(large) if not e]),
                       (self.wide_model, [i for i, e in enumerate(large) if e])]
         decoded: dict[int, tuple[Decoded, tuple[int, int]]] = {}
@@ -89,10 +89,6 @@ class Recognizer:
                 decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         return [self._prediction(decoded[i][0], a, *decoded[i][1], ms) for i, a in enumerate(arrays)]
-
-    def _enlarged(self, canvas: torch.Tensor) -> bool:
-        """Whether the canvas rule made this canvas wider or taller than the main head's ``height`` x ``width``."""
-        return canvas.shape[-1] > self.preprocess_config.width or canvas.shape[-2] > self.preprocess_config.height
 
     def _decode(self, model: Im2Latex, arrays: list[torch.Tensor], beam: int) -> tuple[list[Decoded], tuple[int, int]]:
         """Decoded rows and the feature grid (Hf, Wf) of one batch read by one head."""

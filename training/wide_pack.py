@@ -54,8 +54,7 @@ def draw_long(all_tsv: str, subset_tsv: str, split: str, n: int, seed: int) -> l
 def on_wide_canvas(pngs: Sequence[bytes], pre: PreprocessConfig, workers: int = 1) -> np.ndarray:
     """Indices of the pack images that ``pre`` puts on a canvas larger than ``pre.height`` x
     ``pre.width`` (wider or taller): those a joined checkpoint reads with its wide head."""
-    sizes = canvas_sizes(pngs, pre, workers)  # (N, 2)
-    return np.flatnonzero((sizes[:, 1] > pre.width) | (sizes[:, 0] > pre.height))
+    return np.flatnonzero([pre.is_enlarged(h, w) for h, w in canvas_sizes(pngs, pre, workers)])
 
 
 def main(argv: list[str] | None = None) -> int:
