@@ -56,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "(for `latexsnip eval --data DIR`); without --weights nothing is decoded")
     ap.add_argument("--with-pack", metavar="PACKDIR", help="with --write-pack: put this pack's SPLIT items first "
                     "(e.g. data/pack: the 320x64 subset + every long formula = im2latex's whole split)")
+    ap.add_argument("--kind", choices=("all", "wide", "tall"), default="all",
+                    help="with --write-pack: write only the drawn formulas of this kind (default all)")
     ap.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     args = ap.parse_args(argv)
@@ -76,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_pack:
         rows_out = list(zip(*read_pack(args.with_pack, args.split), strict=True)) if args.with_pack else []
         rows_out += [(f, png) for f, r in zip(drawn, results, strict=True)
-                     if r.image is not None and (png := encode_png(r.image)) is not None]
+                     if r.image is not None and args.kind in ("all", kind_of(r.image))
+                     and (png := encode_png(r.image)) is not None]
         info = write_pack(args.write_pack, {args.split: rows_out}, already_encoded=True,
                           meta={"made_by": "python bench/long_formulas.py " + " ".join(argv if argv is not None else sys.argv[1:])})
         print(f"wrote {args.write_pack}: {info['splits']}", file=sys.stderr)

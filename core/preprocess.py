@@ -23,7 +23,7 @@ from PIL import Image, ImageFilter
 from scipy import ndimage
 
 from core.config_json import with_overrides
-from core.errors import ImageError
+from core.errors import ConfigError, ImageError
 
 # Pixels per row of the encoder's feature grid (its vertical stride): taller canvases grow by whole rows.
 ROW_PX = 16
@@ -52,6 +52,12 @@ class PreprocessConfig:
     # `min_fit_scale` to fit `height` gets a taller canvas, up to `max_height` px, in steps of ROW_PX.
     # 0: canvases are never taller than `height` (the default for a new model).
     max_height: int = 0
+    # Faint ink: with P > 0 a pixel is ink when darker than the midpoint between the background and the P-th
+    # percentile of the pixels darker than 0.9 (kept within 0.5-0.9). Anti-aliased screen snips draw thin
+    # strokes lighter than 0.5 even after the contrast stretch; at the fixed 0.5 their glyphs fall apart
+    # into fragments and the glyph-height estimate comes out ~0.6x too small. 0: the fixed 0.5 (the
+    # default, as every checkpoint before this field was trained and tuned with).
+    ink_percentile: float = 0.0
 
     @property
     def widens(self) -> bool:
@@ -77,13 +83,16 @@ class PreprocessConfig:
         return asdict(self)
 
 
-_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height"}  # the other settings must be positive
+_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height", "ink_percentile"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
     """``cfg`` with the fields a JSON object names replaced, e.g. '{"glyph_height": 10.5}'; a
     ConfigError (one line) for bad JSON, unknown fields, values of the wrong type or out of range."""
-    return with_overrides(cfg, overrides, "preprocessing", may_be_zero=_MAY_BE_ZERO)
+    out = with_overrides(cfg, overrides, "preprocessing", may_be_zero=_MAY_BE_ZERO)
+    if out.ink_percentile > 100:
+        raise ConfigError(f"preprocessing setting 'ink_percentile': a percentile is at most 100, got {out.ink_percentile:g}")
+    return out
 
 
 def to_gray(image: Image.Image | np.ndarray) -> np.ndarray:
@@ -174,6 +183,17 @@ def _clear_border_lines(gray: np.ndarray, depth: int = 3, cover: float = 0.95) -
     return out
 
 
+def ink_threshold(gray: np.ndarray, percentile: float) -> float:
+    """Gray level (background 1) below which a pixel counts as ink: 0.5, or with ``percentile`` > 0 the
+    midpoint between the background and that percentile of the darker pixels, within 0.5-0.9."""
+    if percentile <= 0:
+        return 0.5
+    darker = gray[gray < 0.9]
+    if darker.size == 0:
+        return 0.5
+    return min(0.9, max(0.5, (1.0 + float(np.percentile(darker, min(percentile, 100.0)))) / 2.0))
+
+
 def glyph_height(ink: np.ndarray) -> float | None:
     """Typical character height in px: a high percentile of upright connected components."""
     labels, n = ndimage.label(ink)
@@ -205,7 +225,7 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
     if min(w, h) < cfg.min_side:
         raise ImageError(f"The image is {w}x{h} px: too small to hold a formula (select a larger area).")
     gray = _clear_border_lines(_stretch(to_gray(image)))
-    mask = gray < 0.5
+    mask = gray < ink_threshold(gray, cfg.ink_percentile)
     if not mask.any():
         raise ImageError("The image is blank: no formula found (select an area with visible text).")
     rows = np.flatnonzero(mask.any(axis=1))

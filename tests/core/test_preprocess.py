@@ -21,9 +21,9 @@ from tests.core.helpers import draw
 CFG = PreprocessConfig()
 
 
-def _ink_box(canvas: np.ndarray) -> tuple[int, int]:
-    rows = np.flatnonzero((canvas > 0.5).any(axis=1))
-    cols = np.flatnonzero((canvas > 0.5).any(axis=0))
+def _ink_box(canvas: np.ndarray, level: float = 0.5) -> tuple[int, int]:
+    rows = np.flatnonzero((canvas > level).any(axis=1))
+    cols = np.flatnonzero((canvas > level).any(axis=0))
     return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
 
 
@@ -227,3 +227,21 @@ def test_long_formula_gets_a_wider_canvas_instead_of_shrinking_much() -> None:
     assert huge.shape[1] == 448 and _ink_box(huge)[1] <= 448 - 2 * wide.pad + 1  # still fits the widest canvas
     assert canvas_width(1000, wide) == 448 and canvas_width(300, PreprocessConfig(max_width=448)) == 320
     assert canvas_width(400, PreprocessConfig(max_width=448)) == 448
+
+
+def test_faint_ink_counts_as_ink_with_ink_percentile() -> None:
+    """An anti-aliased screen snip: strokes light gray, only a few pixels truly dark."""
+    image = draw("a + b = c", size=20)
+    sharp = np.where(np.asarray(image) < 128, 0, 255).astype(np.uint8)
+    faint = np.where(sharp == 0, 150, 255).astype(np.uint8)
+    ys, xs = np.nonzero(sharp == 0)
+    faint[ys[:3], xs[:3]] = 0  # the contrast stretch maps these to 0: the strokes stay ~0.6
+    adaptive = config_with(CFG, '{"ink_percentile": 10, "keep_scale_within": 1.0}')
+    fixed = config_with(CFG, '{"keep_scale_within": 1.0}')
+    want = _ink_box(preprocess_array(sharp, fixed))
+    assert _ink_box(preprocess_array(faint, adaptive), 0.2) == pytest.approx(want, abs=2)
+    assert _ink_box(preprocess_array(faint, fixed), 0.2) != pytest.approx(want, abs=2)  # the fixed 0.5 misreads it
+    # a sharp (binarized) snip reads exactly as before
+    assert np.array_equal(preprocess_array(sharp, adaptive), preprocess_array(sharp, fixed))
+    with pytest.raises(ConfigError, match="at most 100"):
+        config_with(CFG, '{"ink_percentile": 101}')
