@@ -6,7 +6,8 @@ config, training provenance and metrics. Loading never unpickles anything.
 A checkpoint may carry a second head for long and tall formulas: tensors named ``wide.`` + a head
 tensor's name (the 1x1 projection and the decoder, ``HEAD_PARTS``) replace the main head's for snips
 that the preprocessing puts on a canvas wider than its ``width`` or taller than its ``height`` (see
-``core.preprocess``); the ResNet body is shared. ``training.heads`` joins two checkpoints that share a body into one.
+``core.preprocess``), and a third, ``tall.``, may take the taller canvases from it; the ResNet body is
+shared. ``training.heads`` joins checkpoints that share a body into one.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from core.vocab import Vocab
 FORMAT = "latexsnip-checkpoint"
 VERSION = 1
 WIDE_PREFIX = "wide."  # tensors of the long-formula head
+TALL_PREFIX = "tall."  # tensors of the tall-formula head (reads canvases taller than `height` when present)
+HEAD_PREFIXES = {"wide": WIDE_PREFIX, "tall": TALL_PREFIX}
 HEAD_PARTS = ("encoder.proj.", "decoder.")  # what a head holds; the rest (the ResNet body) is shared
 
 
@@ -52,23 +55,33 @@ class Checkpoint:
     def has_wide_head(self) -> bool:
         return any(k.startswith(WIDE_PREFIX) for k in self.state_dict)
 
+    @property
+    def has_tall_head(self) -> bool:
+        return any(k.startswith(TALL_PREFIX) for k in self.state_dict)
+
+    def head_tensors(self, head: str) -> dict[str, torch.Tensor]:
+        """The tensors of an extra head ("wide" or "tall"), named as in a one-head model."""
+        prefix = HEAD_PREFIXES[head]
+        return {k[len(prefix) :]: v for k, v in self.state_dict.items() if k.startswith(prefix)}
+
     def build_model(self, head: str = "main") -> Im2Latex:
-        """The model with these weights (``head`` "wide": the long-formula head on the shared body);
+        """The model with these weights (``head`` "wide" or "tall": that head on the shared body);
         a key or shape mismatch raises CheckpointError."""
-        if head not in ("main", "wide"):
-            raise ValueError(f"unknown head {head!r} (main or wide)")
-        if head == "wide" and not self.has_wide_head:
-            raise CheckpointError(f"{self.source}: has no wide head")
-        state = {k: v for k, v in self.state_dict.items() if not k.startswith(WIDE_PREFIX)}
-        wide = {k[len(WIDE_PREFIX) :]: v for k, v in self.state_dict.items() if k.startswith(WIDE_PREFIX)}
+        if head != "main" and head not in HEAD_PREFIXES:
+            raise ValueError(f"unknown head {head!r} (main, {' or '.join(HEAD_PREFIXES)})")
+        extra = {name: self.head_tensors(name) for name in HEAD_PREFIXES}
+        if head != "main" and not extra[head]:
+            raise CheckpointError(f"{self.source}: has no {head} head")
+        state = {k: v for k, v in self.state_dict.items() if not k.startswith(tuple(HEAD_PREFIXES.values()))}
         with torch.device("meta"):  # no time spent initialising weights that are replaced anyway
             model = Im2Latex(self.model_config)
         expected = model.state_dict()
         self._check(state, expected, "")
-        if wide:
-            self._check(wide, {k: v for k, v in expected.items() if is_head_tensor(k)}, WIDE_PREFIX)
-            if head == "wide":
-                state.update(wide)
+        for name, tensors in extra.items():
+            if tensors:
+                self._check(tensors, {k: v for k, v in expected.items() if is_head_tensor(k)}, HEAD_PREFIXES[name])
+        if head != "main":
+            state.update(extra[head])
         model.load_state_dict(state, assign=True)
         return model.float()
 
@@ -181,7 +194,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if cfg.vocab_size != len(vocab):
         raise CheckpointError(f"{path}: model expects {cfg.vocab_size} tokens but the vocabulary has {len(vocab)}")
     pre = _dataclass_from(PreprocessConfig, meta.get("preprocess"), "preprocess", path)
-    if any(k.startswith(WIDE_PREFIX) for k in state) and not pre.enlarges:
-        raise CheckpointError(f"{path}: has a wide head but its preprocessing never makes a canvas larger than "
-                              f"{pre.height}x{pre.width} px (max_height {pre.max_height}, max_width {pre.max_width})")
+    check_heads_used(state, pre, str(path))
     return Checkpoint(cfg, vocab, pre, state, meta.get("provenance", {}), meta.get("metrics", {}), str(path))
+
+
+def check_heads_used(state: dict[str, torch.Tensor], pre: PreprocessConfig, source: str) -> None:
+    """CheckpointError when an extra head could never be used with this preprocessing: a wide head without
+    a canvas rule (``max_width`` or ``max_height``), a tall head without ``max_height``."""
+    if any(k.startswith(WIDE_PREFIX) for k in state) and not pre.enlarges:
+        raise CheckpointError(f"{source}: has a wide head but its preprocessing never makes a canvas larger than "
+                              f"{pre.height}x{pre.width} px (max_height {pre.max_height}, max_width {pre.max_width})")
+    if any(k.startswith(TALL_PREFIX) for k in state) and not pre.heightens:
+        raise CheckpointError(f"{source}: has a tall head but its preprocessing never makes a canvas taller than "
+                              f"{pre.height} px (max_height {pre.max_height})")

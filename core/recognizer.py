@@ -37,8 +37,8 @@ def open_image(image: ImageLike) -> Image.Image | np.ndarray:
 class Recognizer:
     """Loads a checkpoint once and recognises images. A checkpoint with a wide head (see
     ``core.checkpoint``) reads snips whose canvas is larger than the preprocessing ``height`` x
-    ``width`` (long or tall formulas) with that head and the rest with the main one; both share
-    the ResNet body."""
+    ``width`` (long or tall formulas) with that head and the rest with the main one; one that also
+    has a tall head reads the canvases taller than ``height`` with it. All heads share the ResNet body."""
 
     def __init__(self, ckpt: Checkpoint, device: str = "auto") -> None:
         self.device = pick_device(device)
@@ -52,11 +52,13 @@ class Recognizer:
         if self.device.type == "cpu" and self.dtype == torch.bfloat16:
             self.decoder_dtype = torch.bfloat16
         self.model = self._ready(ckpt.build_model())
-        self.wide_model: Im2Latex | None = None
-        if ckpt.has_wide_head:
-            wide = ckpt.build_model("wide")
-            wide.encoder.body = self.model.encoder.body  # one copy of the shared body
-            self.wide_model = self._ready(wide)
+        self.wide_model = self._extra_head(ckpt, "wide") if ckpt.has_wide_head else None
+        self.tall_model = self._extra_head(ckpt, "tall") if ckpt.has_tall_head else None
+
+    def _extra_head(self, ckpt: Checkpoint, head: str) -> Im2Latex:
+        model = ckpt.build_model(head)
+        model.encoder.body = self.model.encoder.body  # one copy of the shared body
+        return self._ready(model)
 
     def _ready(self, model: Im2Latex) -> Im2Latex:
         model = model.eval().to(self.device)
@@ -77,18 +79,26 @@ class Recognizer:
         """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate)."""
         t0 = time.perf_counter()
         arrays = [preprocess(open_image(im), self.preprocess_config) for im in images]
-        groups: list[tuple[Im2Latex, list[int]]] = [(self.model, list(range(len(arrays))))]
-        if self.wide_model is not None:
-            large = [self.preprocess_config.is_enlarged(*a.shape[-2:]) for a in arrays]
-            groups = [(self.model, [i for i, e in enumerate(large) if not e]),
-                      (self.wide_model, [i for i, e in enumerate(large) if e])]
+        groups: dict[int, list[int]] = {}
+        for i, a in enumerate(arrays):
+            groups.setdefault(id(self._head_for(*a.shape[-2:])), []).append(i)
+        heads = {id(m): m for m in (self.model, self.wide_model, self.tall_model) if m is not None}
         decoded: dict[int, tuple[Decoded, tuple[int, int]]] = {}
-        for model, idx in groups:
-            if idx:
-                ds, grid = self._decode(model, [arrays[i] for i in idx], beam)
-                decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
+        for key, idx in groups.items():
+            ds, grid = self._decode(heads[key], [arrays[i] for i in idx], beam)
+            decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         return [self._prediction(decoded[i][0], a, *decoded[i][1], ms) for i, a in enumerate(arrays)]
+
+    def _head_for(self, canvas_height: int, canvas_width: int) -> Im2Latex:
+        """The head that reads a canvas of this size: tall (when taller than ``height`` and the checkpoint
+        has one), wide (when larger than ``height`` x ``width``), else main."""
+        pre = self.preprocess_config
+        if self.tall_model is not None and canvas_height > pre.height:
+            return self.tall_model
+        if self.wide_model is not None and pre.is_enlarged(canvas_height, canvas_width):
+            return self.wide_model
+        return self.model
 
     def _decode(self, model: Im2Latex, arrays: list[torch.Tensor], beam: int) -> tuple[list[Decoded], tuple[int, int]]:
         """Decoded rows and the feature grid (Hf, Wf) of one batch read by one head."""

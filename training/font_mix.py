@@ -3,7 +3,7 @@
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all [--base-limit K]]
         [--favour FORMULAS.tsv --favour-copies K] [--variants times,palatino,cm-aa,cm-110,cm-135]
         [--respace N] [--wide BUILD_REPORT [--wide-max-width W] [--wide-max-height H] [--wide-min-height H]
-        [--wide-copies K] [--hold-out FILE]]
+        [--wide-copies K] [--wide-variants times,cm-aa] [--hold-out FILE]]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
 Computer Modern (``--variants`` picks them, and can add low-resolution binarized Computer Modern
@@ -25,7 +25,9 @@ those at most ``--wide-max-width`` px wide and ``--wide-max-height`` (56) px hig
 a model trained on 320-px canvases reads only shrunk (train with a wider canvas: ``--preprocess
 '{"width": 768}'``). A larger ``--wide-max-height`` adds tall formulas (arrays, stacked fractions; a
 taller canvas: ``max_height``), ``--wide-min-height`` keeps only those higher than it, and each render
-appears ``--wide-copies`` times.
+appears ``--wide-copies`` times. ``--wide-variants`` renders the formulas kept so in those renderings too
+(each kept when it fits the same limits), so a head for long and tall formulas also sees other fonts and
+screen snips.
 ``--hold-out FILE`` (one formula per line) names formulas never added, e.g. the validation formulas
 ``bench/long_formulas.py --split val --list FILE`` scores.
 """
@@ -138,12 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wide-min-height", type=int, default=0,
                    help="--wide keeps only renders higher than this, px (default 0: all)")
     p.add_argument("--wide-copies", type=int, default=1, help="times each --wide render appears (default 1)")
+    p.add_argument("--wide-variants", default="none",
+                   help="--wide also renders its formulas in these renderings, comma-separated, each with "
+                        f"--wide-copies copies (default none: Computer Modern 200 dpi only; known: {', '.join(VARIANTS)})")
     p.add_argument("--hold-out", metavar="FILE", help="formulas (one per line) that --wide never adds")
     args = p.parse_args(argv)
     try:
         variants = parse_variants(args.variants)
+        wide_variants = parse_variants(args.wide_variants)
     except ValueError as e:
-        print(f"error: --variants: {e}", file=sys.stderr)
+        print(f"error: --variants / --wide-variants: {e}", file=sys.stderr)
         return 2
     try:
         if args.wide_copies < 1 or args.wide_min_height >= args.wide_max_height:
@@ -179,11 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"respaced (cm, 200 dpi): {len(fits)} of {len(spaced)} rendered and fit", file=sys.stderr)
     if wide:
         kept = [f for f in wide if f.strip() not in held]
-        fits = _render_fits(kept, "cm", 200, True, args.workers, (args.wide_max_width, args.wide_max_height))
-        fits = [(f, im) for f, im in fits if im.height > args.wide_min_height]
-        rows += fits * args.wide_copies
-        print(f"wide (cm, 200 dpi): {len(fits)} of {len(kept)} rendered and fit "
-              f"({len(wide) - len(kept)} held out), {args.wide_copies} copies", file=sys.stderr)
+        n_held = len(wide) - len(kept)
+        for name, (font, binarize, dpi) in [("wide", ("cm", True, 200))] + [(f"wide {v}", VARIANTS[v]) for v in wide_variants]:
+            fits = _render_fits(kept, font, dpi, binarize, args.workers, (args.wide_max_width, args.wide_max_height))
+            fits = [(f, im) for f, im in fits if im.height > args.wide_min_height]
+            rows += fits * args.wide_copies
+            print(f"{name} ({font}, binarize={binarize}, {dpi} dpi): {len(fits)} of {len(kept)} rendered and fit "
+                  f"({n_held} held out), {args.wide_copies} copies", file=sys.stderr)
+            if name == "wide":  # the other renderings: only the formulas whose Computer Modern render was kept
+                kept = list(dict.fromkeys(f for f, _ in fits))
     if args.base == "same":
         base: Sequence[int] = rng.sample(range(len(formulas)), len(rows))
     elif 0 < args.base_limit < len(formulas):

@@ -17,7 +17,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.checkpoint import Checkpoint, check_heads_used, load_checkpoint, save_checkpoint
 from core.errors import LatexSnipError
 from core.preprocess import config_with
 from training.export import parse_metrics
@@ -30,6 +30,7 @@ def retune(ckpt: Checkpoint, overrides: str, why: str = "") -> Checkpoint:
     changed = {k: {"from": old_d[k], "to": new_d[k]} for k in new_d if new_d[k] != old_d[k]}
     if not changed:
         raise LatexSnipError(f"{ckpt.source}: the overrides {overrides} change nothing")
+    check_heads_used(ckpt.state_dict, new, f"{ckpt.source} with {overrides}")
     history = [*ckpt.provenance.get("retuned", []), {"changed": changed, "why": why}]
     return replace(ckpt, preprocess=new, provenance={**ckpt.provenance, "retuned": history}, metrics={})
 

@@ -74,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument("--init", help="start from the weights of this .safetensors checkpoint (fine-tune)")
-    p.add_argument("--init-head", choices=("main", "wide"), default="main",
-                   help="with an --init that has a wide head (training.heads): start from that head instead of the "
+    p.add_argument("--init-head", choices=("main", "wide", "tall"), default="main",
+                   help="with an --init that has a wide (or tall) head (training.heads): start from that head instead of the "
                    "main one (default main); the run writes one-head checkpoints either way, with the file's "
                    "preprocessing (its wide-canvas rule included: --preprocess '{\"max_width\": 0}' trains a main head "
                    "on 320-px canvases only, as it reads in the joined file)")
@@ -153,7 +153,8 @@ class Trainer:
         init_ckpt = load_checkpoint(args.init) if args.init else None
         self.init_provenance = (
             {"init_from": str(args.init), "init_provenance": init_ckpt.provenance,
-             **({"init_head": args.init_head} if init_ckpt.has_wide_head else {})} if init_ckpt is not None
+             **({"init_head": args.init_head} if init_ckpt.has_wide_head or init_ckpt.has_tall_head else {})}
+            if init_ckpt is not None
             else (resume_state or {}).get("init", {})  # a resumed run keeps the init it started from
         )
         if resume_state is not None:

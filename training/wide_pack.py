@@ -1,7 +1,7 @@
 """A pack of the formulas a checkpoint's canvas rules put on a larger canvas: data for a wide head.
 
     python -m training.wide_pack --pack data/widemix --weights W --out data/widehead
-        [--val-pack data/pack] [--long-val 600 --seed 17]
+        [--val-pack data/pack] [--long-val 600 --seed 17] [--canvas {larger,taller,wider}]
 
 A checkpoint whose preprocessing has ``max_width`` > ``width`` gives a formula that would have to
 shrink below ``min_fit_scale`` to fit ``width`` a wider canvas, and with ``max_height`` > ``height``
@@ -12,7 +12,8 @@ items on a larger canvas plus, with ``--long-val N``, those of N long val formul
 unless the checkpoint has the tall rule) (not in
 the 320x64 subset, drawn with ``--seed`` as ``bench/long_formulas.py --split val`` draws them,
 rendered like the training data). Train on it with ``latexsnip train --init W --freeze-stages 3``
-(the body stays W's, so ``training.heads`` can join the result to W's main head).
+(the body stays W's, so ``training.heads`` can join the result to W's main head). ``--canvas taller``
+keeps only the items on a taller canvas: data for a separate tall head (``training.heads --tall``).
 """
 
 from __future__ import annotations
@@ -51,10 +52,21 @@ def draw_long(all_tsv: str, subset_tsv: str, split: str, n: int, seed: int) -> l
     return pool[:n]
 
 
-def on_wide_canvas(pngs: Sequence[bytes], pre: PreprocessConfig, workers: int = 1) -> np.ndarray:
+CANVASES = ("larger", "wider", "taller")
+
+
+def on_wide_canvas(pngs: Sequence[bytes], pre: PreprocessConfig, workers: int = 1, canvas: str = "larger") -> np.ndarray:
     """Indices of the pack images that ``pre`` puts on a canvas larger than ``pre.height`` x
-    ``pre.width`` (wider or taller): those a joined checkpoint reads with its wide head."""
-    return np.flatnonzero([pre.is_enlarged(h, w) for h, w in canvas_sizes(pngs, pre, workers)])
+    ``pre.width`` (``canvas`` "larger": wider or taller, those a wide head reads; "taller": higher than
+    ``pre.height``, those a tall head reads; "wider": only wider, those the wide head reads beside a tall head)."""
+    if canvas not in CANVASES:
+        raise ValueError(f"unknown canvas {canvas!r} ({', '.join(CANVASES)})")
+    sizes = canvas_sizes(pngs, pre, workers)
+    if canvas == "taller":
+        return np.flatnonzero([h > pre.height for h, _ in sizes])
+    if canvas == "wider":
+        return np.flatnonzero([h <= pre.height < pre.width < w for h, w in sizes])
+    return np.flatnonzero([pre.is_enlarged(h, w) for h, w in sizes])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tsv", default=f"{SHARED}/val_test.norm.tsv", help="all formulas (formula_idx, split, formula_norm)")
     p.add_argument("--subset", default=f"{SHARED}/hf_like_subset.tsv", help="the 320x64 subset, left out of --long-val")
     p.add_argument("--workers", type=int, default=2, help="processes for measuring and rendering (default 2)")
+    p.add_argument("--canvas", choices=CANVASES, default="larger",
+                   help="keep the items on a larger canvas (default), only those on a taller one (data for a tall "
+                        "head) or only those on a wider one of the normal height")
     args = p.parse_args(argv)
     try:
         pre = load_checkpoint(args.weights).preprocess
@@ -76,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             raise LatexSnipError(f"{args.weights}: its preprocessing never makes a canvas larger than {pre.height}x{pre.width} px "
                                  "(max_height, max_width)")
         formulas, pngs = read_pack(args.pack, "train")
-        keep = on_wide_canvas(pngs, pre, args.workers)
-        print(f"train: {len(keep)} of {len(pngs)} on a larger canvas", file=sys.stderr, flush=True)
+        keep = on_wide_canvas(pngs, pre, args.workers, args.canvas)
+        print(f"train: {len(keep)} of {len(pngs)} on a {args.canvas} canvas", file=sys.stderr, flush=True)
         vf, vp = read_pack(args.val_pack or args.pack, "val")
-        val = [(vf[i], vp[i]) for i in on_wide_canvas(vp, pre)]
+        val = [(vf[i], vp[i]) for i in on_wide_canvas(vp, pre, canvas=args.canvas)]
         n_subset = len(val)
         if args.long_val > 0:
             from training.render import render_formulas
@@ -90,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             rendered = [(f, png) for f, r in zip(drawn, render_formulas(drawn, workers=args.workers), strict=True)
                         if r.image is not None and (pre.heightens or r.image.height <= 64)
                         and (png := encode_png(r.image)) is not None]
-            val += [rendered[i] for i in on_wide_canvas([png for _, png in rendered], pre)]
-        print(f"val: {n_subset} of {len(vp)} pack items + {len(val) - n_subset} long formulas on a larger canvas",
+            val += [rendered[i] for i in on_wide_canvas([png for _, png in rendered], pre, canvas=args.canvas)]
+        print(f"val: {n_subset} of {len(vp)} pack items + {len(val) - n_subset} long formulas on a {args.canvas} canvas",
               file=sys.stderr)
         info = write_pack(args.out, {"train": [(formulas[i], pngs[i]) for i in keep], "val": val}, already_encoded=True,
                           meta={"made_by": "python -m training.wide_pack " + " ".join(argv if argv is not None else sys.argv[1:])})

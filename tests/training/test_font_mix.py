@@ -178,7 +178,7 @@ def test_wide_renders_the_too_big_formulas_except_the_held_out(
     assert calls == [["w1", "w4"]]  # w3's report size is over the limit, w2 is held out
     train = read_pack(out, "train")[0]
     assert Counter(train)["w1"] == 1 and "w4" not in train and len(train) == 12 + 1
-    assert "wide (cm, 200 dpi): 1 of 2 rendered and fit (1 held out), 1 copies" in capsys.readouterr().err
+    assert "wide (cm, binarize=True, 200 dpi): 1 of 2 rendered and fit (1 held out), 1 copies" in capsys.readouterr().err
     # Tall formulas: a higher limit admits w4, --wide-min-height keeps only renders above it, each repeated.
     tall = [str(tmp_path / "tall") if a == out else a for a in argv] + [
         "--wide-max-height", "64", "--wide-min-height", "56", "--wide-copies", "3"]
@@ -187,7 +187,16 @@ def test_wide_renders_the_too_big_formulas_except_the_held_out(
     assert calls == [["w1", "w4"]]
     train = read_pack(str(tmp_path / "tall"), "train")[0]
     assert Counter(train)["w4"] == 3 and "w1" not in train and len(train) == 12 + 3
-    assert "wide (cm, 200 dpi): 1 of 2 rendered and fit (1 held out), 3 copies" in capsys.readouterr().err
+    assert "wide (cm, binarize=True, 200 dpi): 1 of 2 rendered and fit (1 held out), 3 copies" in capsys.readouterr().err
+    # --wide-variants renders the same formulas in other renderings too, with the same limits and copies.
+    calls.clear()
+    assert font_mix.main(tall + ["--wide-variants", "times,cm-aa"]) == 0
+    assert calls == [["w1", "w4"], ["w4"], ["w4"]]  # the other renderings: only what Computer Modern kept
+    train = read_pack(str(tmp_path / "tall"), "train")[0]
+    assert Counter(train)["w4"] == 9 and len(train) == 12 + 9
+    assert "wide cm-aa (cm, binarize=False, 200 dpi): 1 of 1 rendered and fit" in capsys.readouterr().err
+    assert font_mix.main(tall + ["--wide-variants", "comic"]) == 2
+    assert "unknown variant(s) comic" in capsys.readouterr().err
     assert font_mix.main(tall + ["--wide-min-height", "64"]) == 2
     assert "--wide-min-height below --wide-max-height" in capsys.readouterr().err
     missing = [str(tmp_path / "missing.json") if a == report else a for a in argv]

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from core.checkpoint import (
+    TALL_PREFIX,
     WIDE_PREFIX,
     Checkpoint,
     is_head_tensor,
@@ -86,3 +87,36 @@ def test_mismatches_are_refused(main_ckpt: Path, tmp_path: Path, capsys: pytest.
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
     assert re.search(message, err)
     assert not out.exists()
+
+
+def test_tall_adds_a_third_head_and_keeps_mains_wide_head(main_ckpt: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    main = load_checkpoint(main_ckpt)
+    save_checkpoint(tmp_path / "wide.safetensors", wide_variant(main))
+    joined = tmp_path / "joined.safetensors"
+    assert heads.main([str(main_ckpt), str(tmp_path / "wide.safetensors"), "--out", str(joined)]) == 0
+    tall = wide_variant(main, max_height=2 * main.preprocess.height)
+    tall.state_dict["decoder.out.bias"] = tall.state_dict["decoder.out.bias"] + 1.0  # unlike the wide head
+    save_checkpoint(tmp_path / "tall.safetensors", tall)
+    out = tmp_path / "three.safetensors"
+    capsys.readouterr()
+    # no WIDE: the joined file's own wide head is kept
+    assert heads.main([str(joined), "--tall", str(tmp_path / "tall.safetensors"), "--out", str(out)]) == 0
+    assert "'s wide head, taller than" in capsys.readouterr().out
+    three, two = load_checkpoint(out), load_checkpoint(joined)
+    assert three.has_wide_head and three.has_tall_head and three.preprocess == tall.preprocess
+    for k, v in two.state_dict.items():
+        assert torch.equal(three.state_dict[k], v)  # main and wide heads unchanged
+    assert torch.equal(three.state_dict[TALL_PREFIX + "decoder.out.bias"], tall.state_dict["decoder.out.bias"].to(torch.float16))
+    assert three.provenance["tall_head"]["provenance"] == {"steps": 7} and "wide_head" in three.provenance
+    Recognizer.load(out, "cpu")
+    # refused: a TALL whose preprocessing differs from WIDE's beyond max_height, one without the tall rule,
+    # a MAIN without a wide head and no WIDE
+    for bad, message in ((wide_variant(main, max_height=128, glyph_height=9.0), r"differs .* in \['glyph_height'\]"),
+                         (wide_variant(main), "never makes a canvas taller")):
+        save_checkpoint(tmp_path / "bad.safetensors", bad)
+        assert heads.main([str(joined), "--tall", str(tmp_path / "bad.safetensors"), "--out", str(tmp_path / "x.safetensors")]) == 2
+        assert re.search(message, capsys.readouterr().err)
+    assert heads.main([str(main_ckpt), "--tall", str(tmp_path / "tall.safetensors"), "--out", str(tmp_path / "x.safetensors")]) == 2
+    assert "has no wide head" in capsys.readouterr().err
+    assert not (tmp_path / "x.safetensors").exists()

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from core.checkpoint import load_checkpoint, save_checkpoint
-from tests.core.helpers import train_tiny
+from tests.core.helpers import train_tiny, with_wide_head
 from training import retune
 
 
@@ -49,3 +49,14 @@ def test_bad_overrides_are_one_line_errors(ckpt_path: Path, tmp_path: Path, caps
     err = capsys.readouterr().err
     assert why in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_settings_that_would_leave_a_head_unused_are_refused(ckpt_path: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    joined = tmp_path / "joined.safetensors"
+    save_checkpoint(joined, with_wide_head(load_checkpoint(ckpt_path)))
+    before = joined.read_bytes()
+    assert retune.main([str(joined), "--preprocess", '{"max_width": 0}', "--out", str(joined)]) == 2
+    err = capsys.readouterr().err
+    assert "has a wide head but its preprocessing never makes a canvas larger" in err and len(err.strip().splitlines()) == 1
+    assert joined.read_bytes() == before  # the file is left as it was

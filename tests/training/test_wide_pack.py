@@ -55,6 +55,29 @@ def test_keeps_the_tall_items_when_the_rule_has_a_max_height(setup: tuple[Path, 
     assert read_pack(str(out), "train")[0] == [rows[-1][0]] == read_pack(str(out), "val")[0]
 
 
+def test_canvas_picks_taller_or_only_wider(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    weights, _ = setup
+    ckpt = load_checkpoint(weights)
+    pre = dataclasses.replace(ckpt.preprocess, max_height=2 * ckpt.preprocess.height)  # wide and tall rules
+    save_checkpoint(tmp_path / "both.safetensors", dataclasses.replace(ckpt, preprocess=pre))
+    line = draw("x + 1")
+    stacked = Image.new("L", (line.width, 3 * line.height), 255)
+    for i in range(3):
+        stacked.paste(line, (0, i * line.height))
+    tall = "x + 1 \\\\ x + 1 \\\\ x + 1"
+    rows = [(f, draw(f)) for f in SHORT + LONG] + [(tall, stacked)]
+    write_pack(str(tmp_path / "pack"), {"train": rows, "val": rows})
+    kept = {}
+    for canvas in wide_pack.CANVASES:
+        out = tmp_path / canvas
+        argv = ["--pack", str(tmp_path / "pack"), "--weights", str(tmp_path / "both.safetensors"), "--out", str(out),
+                "--workers", "1", "--canvas", canvas]
+        assert wide_pack.main(argv) == 0
+        kept[canvas] = sorted(read_pack(str(out), "train")[0])
+        assert kept[canvas] == sorted(read_pack(str(out), "val")[0])
+    assert kept == {"larger": sorted([*LONG, tall]), "wider": sorted(LONG), "taller": [tall]}
+
+
 def test_weights_without_a_wide_canvas_are_refused(setup: tuple[Path, Path], tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     weights, pack = setup

@@ -1,0 +1,75 @@
+"""A checkpoint with a tall head beside its wide head: taller canvases go to the tall head, wider ones of the
+normal height to the wide head, the rest to the main head."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from core.checkpoint import TALL_PREFIX, is_head_tensor, load_checkpoint, save_checkpoint
+from core.errors import CheckpointError
+from core.recognizer import Recognizer
+from tests.core.helpers import draw, with_wide_head
+
+LONG = "1 + 2 = 3 + x + 1 + 2 = 3"  # wider than the tiny canvas (128 px) at 0.9 of its size
+
+
+def _stacked(text: str, rows: int) -> Image.Image:
+    line = draw(text)
+    im = Image.new("L", (line.width, rows * line.height), 255)
+    for i in range(rows):
+        im.paste(line, (0, i * line.height))
+    return im
+
+
+@pytest.fixture(scope="module")
+def three_heads(tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Main head as trained, a wide head that says <eos> at once, a tall head that is the main one again."""
+    two = with_wide_head(load_checkpoint(tiny_weights))
+    state = dict(two.state_dict)
+    for k, v in load_checkpoint(tiny_weights).state_dict.items():
+        if is_head_tensor(k):
+            state[TALL_PREFIX + k] = v.clone()
+    pre = dataclasses.replace(two.preprocess, max_height=2 * two.preprocess.height)
+    path = tmp_path_factory.mktemp("tall") / "three.safetensors"
+    save_checkpoint(path, dataclasses.replace(two, state_dict=state, preprocess=pre))
+    return path
+
+
+def test_each_canvas_goes_to_its_head(three_heads: Path) -> None:
+    rec = Recognizer.load(three_heads, "cpu")
+    assert rec.tall_model is not None and rec.wide_model is not None
+    assert rec.tall_model.encoder.body is rec.model.encoder.body  # one copy of the shared body
+    pre = rec.preprocess_config
+    short, long, tall = draw("x + 1"), draw(LONG), _stacked("x + 1", 3)
+    out = rec.recognize_batch([tall, short, long, tall])
+    assert out[0].model_input.shape[0] > pre.height and out[0].latex != ""  # the tall head reads it
+    assert out[0].latex == out[3].latex
+    assert out[1].latex == "x + 1" and out[1].model_input.shape[0] == pre.height  # the main head
+    assert out[1].model_input.shape[1] <= pre.width
+    assert out[2].model_input.shape[0] == pre.height and out[2].model_input.shape[1] > pre.width
+    assert out[2].latex == ""  # the wide head (<eos> at once) still reads the wider canvases
+    # without the tall head the same tall snip goes to the wide head
+    ckpt = load_checkpoint(three_heads)
+    assert ckpt.has_tall_head and ckpt.build_model("tall") is not None
+    two = dataclasses.replace(ckpt, state_dict={k: v for k, v in ckpt.state_dict.items() if not k.startswith(TALL_PREFIX)})
+    assert Recognizer(two, "cpu").recognize(tall).latex == ""
+
+
+def test_tall_head_needs_the_tall_rule(three_heads: Path, tmp_path: Path) -> None:
+    ckpt = load_checkpoint(three_heads)
+    never = dataclasses.replace(ckpt, preprocess=dataclasses.replace(ckpt.preprocess, max_height=0))
+    save_checkpoint(tmp_path / "never.safetensors", never)
+    with pytest.raises(CheckpointError, match="has a tall head but its preprocessing never makes a canvas taller"):
+        load_checkpoint(tmp_path / "never.safetensors")
+    broken = dict(ckpt.state_dict)
+    broken[TALL_PREFIX + "decoder.out.bias"] = torch.zeros(3)
+    save_checkpoint(tmp_path / "broken.safetensors", dataclasses.replace(ckpt, state_dict=broken))
+    with pytest.raises(CheckpointError, match=r"tall.decoder.out.bias has shape \(3,\)"):
+        Recognizer.load(tmp_path / "broken.safetensors", "cpu")
+    with pytest.raises(ValueError, match="unknown head 'deep'"):
+        ckpt.build_model("deep")
