@@ -65,7 +65,7 @@ def on_wide_canvas(pngs: Sequence[bytes], pre: PreprocessConfig, workers: int = 
     if canvas == "taller":
         return np.flatnonzero([h > pre.height for h, _ in sizes])
     if canvas == "wider":
-        return np.flatnonzero([h <= pre.height < pre.width < w for h, w in sizes])
+        return np.flatnonzero([h <= pre.height and w > pre.width for h, w in sizes])
     return np.flatnonzero([pre.is_enlarged(h, w) for h, w in sizes])
 
 
