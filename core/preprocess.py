@@ -13,7 +13,7 @@ canvases are right-padded with blank columns by ``pad_stack`` (training and infe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -78,6 +78,16 @@ class PreprocessConfig:
         """Whether a canvas of this size is larger than ``height`` x ``width`` (made by the long or tall
         rule): a checkpoint with a wide head reads such a snip with that head."""
         return canvas_height > self.height or canvas_width > self.width
+
+    def head_for(self, canvas_height: int, canvas_width: int, extra_heads: Collection[str] = ("wide",)) -> str:
+        """The head of a checkpoint with these ``extra_heads`` that reads a canvas of this size: "tall" when
+        it is taller than ``height`` and there is a tall head, "wide" when it is larger than ``height`` x
+        ``width`` and there is a wide head, else "main"."""
+        if "tall" in extra_heads and canvas_height > self.height:
+            return "tall"
+        if "wide" in extra_heads and self.is_enlarged(canvas_height, canvas_width):
+            return "wide"
+        return "main"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -79,26 +79,18 @@ class Recognizer:
         """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate)."""
         t0 = time.perf_counter()
         arrays = [preprocess(open_image(im), self.preprocess_config) for im in images]
-        groups: dict[int, list[int]] = {}
+        models = {name: m for name, m in (("main", self.model), ("wide", self.wide_model), ("tall", self.tall_model))
+                  if m is not None}
+        extra = [name for name in models if name != "main"]
+        groups: dict[str, list[int]] = {}
         for i, a in enumerate(arrays):
-            groups.setdefault(id(self._head_for(*a.shape[-2:])), []).append(i)
-        heads = {id(m): m for m in (self.model, self.wide_model, self.tall_model) if m is not None}
+            groups.setdefault(self.preprocess_config.head_for(a.shape[-2], a.shape[-1], extra), []).append(i)
         decoded: dict[int, tuple[Decoded, tuple[int, int]]] = {}
-        for key, idx in groups.items():
-            ds, grid = self._decode(heads[key], [arrays[i] for i in idx], beam)
+        for name, idx in groups.items():
+            ds, grid = self._decode(models[name], [arrays[i] for i in idx], beam)
             decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         return [self._prediction(decoded[i][0], a, *decoded[i][1], ms) for i, a in enumerate(arrays)]
-
-    def _head_for(self, canvas_height: int, canvas_width: int) -> Im2Latex:
-        """The head that reads a canvas of this size: tall (when taller than ``height`` and the checkpoint
-        has one), wide (when larger than ``height`` x ``width``), else main."""
-        pre = self.preprocess_config
-        if self.tall_model is not None and canvas_height > pre.height:
-            return self.tall_model
-        if self.wide_model is not None and pre.is_enlarged(canvas_height, canvas_width):
-            return self.wide_model
-        return self.model
 
     def _decode(self, model: Im2Latex, arrays: list[torch.Tensor], beam: int) -> tuple[list[Decoded], tuple[int, int]]:
         """Decoded rows and the feature grid (Hf, Wf) of one batch read by one head."""

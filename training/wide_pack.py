@@ -61,12 +61,10 @@ def on_wide_canvas(pngs: Sequence[bytes], pre: PreprocessConfig, workers: int = 
     ``pre.height``, those a tall head reads; "wider": only wider, those the wide head reads beside a tall head)."""
     if canvas not in CANVASES:
         raise ValueError(f"unknown canvas {canvas!r} ({', '.join(CANVASES)})")
-    sizes = canvas_sizes(pngs, pre, workers)
-    if canvas == "taller":
-        return np.flatnonzero([h > pre.height for h, _ in sizes])
-    if canvas == "wider":
-        return np.flatnonzero([h <= pre.height and w > pre.width for h, w in sizes])
-    return np.flatnonzero([pre.is_enlarged(h, w) for h, w in sizes])
+    # the head that reads each canvas (PreprocessConfig.head_for): a wide head alone ("larger") or beside a tall one
+    both = ("wide", "tall")
+    extra, head = {"larger": (("wide",), "wide"), "wider": (both, "wide"), "taller": (both, "tall")}[canvas]
+    return np.flatnonzero([pre.head_for(h, w, extra) == head for h, w in canvas_sizes(pngs, pre, workers)])
 
 
 def main(argv: list[str] | None = None) -> int:
