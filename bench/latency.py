@@ -2,16 +2,21 @@
 
 Measures, over many runs: the encoder alone, and the whole `Recognizer.recognize` call
 (preprocess + encode + decode) greedy and beam-5, reporting p50/p95 in ms and the number of
-tokens decoded. Uses the shipped weights, or --weights; --random uses an untrained model of
-the default config forced to decode --tokens tokens (a fixed-length worst case).
+tokens decoded, and the confidence of the reading (a snip read below the checkpoint's
+retry_confidence is read again at its retry_glyph_heights: --no-retry switches that off,
+--always-retry reads every snip again, the worst case of one unsure snip).
+Uses the shipped weights, or --weights; --random uses an untrained model of the default config
+forced to decode --tokens tokens (a fixed-length worst case).
 
-    python bench/latency.py [--weights P] [--runs 50] [--threads N]
+    python bench/latency.py [--weights P] [--runs 50] [--threads N] [--image PNG] [--no-retry | --always-retry]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import statistics
 import time
 from pathlib import Path
@@ -50,6 +55,10 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
     p.add_argument("--random", action="store_true", help="untrained default-config model")
+    p.add_argument("--no-retry", action="store_true",
+                   help="never read an unsure snip again at other glyph heights (retry_glyph_heights)")
+    p.add_argument("--always-retry", action="store_true",
+                   help="read every snip again at the retry glyph heights (retry_confidence 1): an unsure snip's cost")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -62,6 +71,10 @@ def main() -> None:
     else:
         rec = Recognizer.load(args.weights, "cpu")
         label = str(args.weights)
+    if args.no_retry:
+        rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_glyph_heights=())
+    elif args.always_retry:
+        rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_confidence=1.0)
     if args.image:
         image = Image.open(args.image)
     else:
@@ -78,14 +91,17 @@ def main() -> None:
         with torch.inference_mode(), autocast(rec.device, rec.dtype):
             rec.model.encoder(x)
 
-    res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype)}
+    pre = rec.preprocess_config
+    res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype),
+           "retry_glyph_heights": list(pre.retry_glyph_heights), "retry_confidence": pre.retry_confidence}
     e = _time(enc, args.runs)
     res["encoder_ms"] = {"p50": round(_pct(e, 0.5), 1), "p95": round(_pct(e, 0.95), 1)}
     for beam in (1, 5):
         pred = rec.recognize(image, beam=beam)
         t = _time(lambda b=beam: rec.recognize(image, beam=b), args.runs)
         res[f"beam{beam}_ms"] = {"p50": round(_pct(t, 0.5), 1), "p95": round(_pct(t, 0.95), 1),
-                                 "tokens": len(pred.tokens), "mean": round(statistics.mean(t), 1)}
+                                 "tokens": len(pred.tokens), "mean": round(statistics.mean(t), 1),
+                                 "confidence": round(math.exp(pred.score), 3)}
     print(json.dumps(res, indent=1))
 
 

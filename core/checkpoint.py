@@ -144,7 +144,7 @@ def _dataclass_from(cls: type, data: Any, what: str, path: Path) -> Any:
         raise CheckpointError(f"{path}: unknown {what} fields {sorted(unknown)} (made by a newer latexsnip?)")
     try:
         return cls(**data)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: bad {what} section: {e}") from None
 
 

@@ -26,8 +26,9 @@ def with_overrides(
     """``cfg`` with the fields a JSON object names replaced, e.g. '{"glyph_height": 10.5}'.
 
     Numbers must be positive (non-negative for the fields in ``may_be_zero``), of the field's
-    type (an int is accepted for a float field); fields in ``fixed`` are not settable. Anything
-    else is a one-line ConfigError that starts with ``what`` ("preprocessing", "model")."""
+    type (an int is accepted for a float field); a tuple field takes a list of positive numbers;
+    fields in ``fixed`` are not settable. Anything else is a one-line ConfigError that starts with
+    ``what`` ("preprocessing", "model")."""
     try:
         changes: Any = json.loads(overrides or "{}")
     except json.JSONDecodeError as e:
@@ -39,10 +40,12 @@ def with_overrides(
         if k not in types:
             raise ConfigError(f"{what} has no setting {k!r} (known: {', '.join(types)})")
         want = types[k]
-        if want is float:
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        else:
-            ok = type(v) is want
+        if want is tuple:  # a list of positive numbers, e.g. '{"retry_glyph_heights": [9.5, 13]}'
+            if not isinstance(v, list) or not all(_is_number(x) and x > 0 for x in v):
+                raise ConfigError(f"{what} setting {k!r}: expected a list of positive numbers, got {v!r}")
+            changes[k] = tuple(float(x) for x in v)
+            continue
+        ok = _is_number(v) if want is float else type(v) is want
         floor = 0 if k in may_be_zero else 1e-9
         if not ok or v < floor:
             kind = "non-negative" if k in may_be_zero else "positive"
@@ -50,3 +53,7 @@ def with_overrides(
         if want is float:
             changes[k] = float(v)
     return replace(cfg, **changes)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

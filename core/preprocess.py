@@ -14,7 +14,7 @@ canvases are right-padded with blank columns by ``pad_stack`` (training and infe
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -58,6 +58,28 @@ class PreprocessConfig:
     # into fragments and the glyph-height estimate comes out ~0.6x too small. 0: the fixed 0.5 (the
     # default, as every checkpoint before this field was trained and tuned with).
     ink_percentile: float = 0.0
+    # Unsure snips read again (used by core.recognizer, not by preprocess()): a snip the main head reads with a
+    # geometric-mean token probability below `retry_confidence` is read again with `glyph_height` set to each
+    # of `retry_glyph_heights` (where it still fits the main canvas), and the most confident reading is kept.
+    # The model reads some snips better a little smaller or larger than at `glyph_height`. (): never (the
+    # default for a new model; chosen on validation, see training.retune).
+    retry_glyph_heights: tuple[float, ...] = ()
+    retry_confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        # JSON metadata and overrides give a list: keep the frozen config hashable and comparable.
+        heights = self.retry_glyph_heights
+        if isinstance(heights, (str, bytes)) or not all(
+            isinstance(h, (int, float)) and not isinstance(h, bool) and h > 0 for h in heights
+        ):
+            raise ConfigError(f"preprocessing setting 'retry_glyph_heights': expected positive numbers, got {heights!r}")
+        if not 0 < self.retry_confidence <= 1:
+            raise ConfigError(f"preprocessing setting 'retry_confidence': a probability in (0, 1], got {self.retry_confidence!r}")
+        object.__setattr__(self, "retry_glyph_heights", tuple(float(h) for h in heights))
+
+    def retry_configs(self) -> list[PreprocessConfig]:
+        """One config per retry glyph height (empty when unsure snips are not read again)."""
+        return [replace(self, glyph_height=h, retry_glyph_heights=()) for h in self.retry_glyph_heights]
 
     @property
     def widens(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +39,10 @@ class Recognizer:
     """Loads a checkpoint once and recognises images. A checkpoint with a wide head (see
     ``core.checkpoint``) reads snips whose canvas is larger than the preprocessing ``height`` x
     ``width`` (long or tall formulas) with that head and the rest with the main one; one that also
-    has a tall head reads the canvases taller than ``height`` with it. All heads share the ResNet body."""
+    has a tall head reads the canvases taller than ``height`` with it. All heads share the ResNet body.
+    Snips the main head reads unsure are read again at other glyph heights when the preprocessing
+    says so (``retry_glyph_heights``); to switch that off, set ``preprocess_config`` to
+    ``dataclasses.replace(cfg, retry_glyph_heights=())``."""
 
     def __init__(self, ckpt: Checkpoint, device: str = "auto") -> None:
         self.device = pick_device(device)
@@ -78,7 +82,8 @@ class Recognizer:
     def recognize_batch(self, images: Sequence[ImageLike], beam: int = 1) -> list[Prediction]:
         """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate)."""
         t0 = time.perf_counter()
-        arrays = [preprocess(open_image(im), self.preprocess_config) for im in images]
+        opened = [open_image(im) for im in images]
+        arrays = [preprocess(im, self.preprocess_config) for im in opened]
         models = {name: m for name, m in (("main", self.model), ("wide", self.wide_model), ("tall", self.tall_model))
                   if m is not None}
         extra = [name for name in models if name != "main"]
@@ -89,8 +94,31 @@ class Recognizer:
         for name, idx in groups.items():
             ds, grid = self._decode(models[name], [arrays[i] for i in idx], beam)
             decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
+        self._retry_unsure(opened, arrays, groups.get("main", []), decoded, beam)
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         return [self._prediction(decoded[i][0], a, *decoded[i][1], ms) for i, a in enumerate(arrays)]
+
+    def _retry_unsure(
+        self,
+        images: list[Image.Image | np.ndarray],
+        arrays: list[torch.Tensor],
+        main_idx: list[int],
+        decoded: dict[int, tuple[Decoded, tuple[int, int]]],
+        beam: int,
+    ) -> None:
+        """Reads the main head's unsure snips again at the retry glyph heights (``PreprocessConfig``) and
+        keeps, in ``decoded`` and ``arrays``, each snip's most confident reading."""
+        threshold = math.log(self.preprocess_config.retry_confidence)
+        unsure = [i for i in main_idx if decoded[i][0].score < threshold]
+        again = [(i, preprocess(images[i], cfg)) for cfg in self.preprocess_config.retry_configs() for i in unsure]
+        again = [(i, a) for i, a in again if not self.preprocess_config.is_enlarged(a.shape[-2], a.shape[-1])]
+        if not again:
+            return
+        # one batch for all the retries: decoding costs little more for more rows
+        ds, grid = self._decode(self.model, [a for _, a in again], beam)
+        for (i, a), d in zip(again, ds, strict=True):
+            if d.score > decoded[i][0].score:
+                decoded[i], arrays[i] = (d, grid), a
 
     def _decode(self, model: Im2Latex, arrays: list[torch.Tensor], beam: int) -> tuple[list[Decoded], tuple[int, int]]:
         """Decoded rows and the feature grid (Hf, Wf) of one batch read by one head."""

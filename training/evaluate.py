@@ -296,7 +296,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--preprocess", metavar="JSON",
                    help="JSON overrides of the checkpoint's preprocessing for this evaluation only, e.g. "
-                   "'{\"glyph_height\": 10.5}' (to choose settings that `python -m training.retune` then writes)")
+                   "'{\"glyph_height\": 10.5}' (to choose settings that `python -m training.retune` then writes); "
+                   "'{\"retry_glyph_heights\": []}' reads every snip once")
     p.add_argument("--json", action="store_true", help="print exactly one JSON line of metrics")
     p.add_argument("--report", metavar="FILE", help="write the worst predictions: FILE.html, or FILE.md + PNGs")
     p.add_argument("--report-count", type=_positive, default=50, help="items in the report (default 50)")
