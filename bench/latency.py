@@ -55,10 +55,11 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
     p.add_argument("--random", action="store_true", help="untrained default-config model")
-    p.add_argument("--no-retry", action="store_true",
-                   help="never read an unsure snip again at other glyph heights (retry_glyph_heights)")
-    p.add_argument("--always-retry", action="store_true",
-                   help="read every snip again at the retry glyph heights (retry_confidence 1): an unsure snip's cost")
+    retry = p.add_mutually_exclusive_group()
+    retry.add_argument("--no-retry", action="store_true",
+                       help="never read an unsure snip again at other glyph heights (retry_glyph_heights)")
+    retry.add_argument("--always-retry", action="store_true",
+                       help="read every snip again at the retry glyph heights (retry_confidence 1): an unsure snip's cost")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -71,9 +72,7 @@ def main() -> None:
     else:
         rec = Recognizer.load(args.weights, "cpu")
         label = str(args.weights)
-    if args.no_retry:
-        rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_glyph_heights=())
-    elif args.always_retry:
+    if args.always_retry:
         rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_confidence=1.0)
     if args.image:
         image = Image.open(args.image)
@@ -91,14 +90,14 @@ def main() -> None:
         with torch.inference_mode(), autocast(rec.device, rec.dtype):
             rec.model.encoder(x)
 
-    pre = rec.preprocess_config
-    res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype),
+    pre, reread = rec.preprocess_config, not args.no_retry
+    res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype), "reread_unsure": reread,
            "retry_glyph_heights": list(pre.retry_glyph_heights), "retry_confidence": pre.retry_confidence}
     e = _time(enc, args.runs)
     res["encoder_ms"] = {"p50": round(_pct(e, 0.5), 1), "p95": round(_pct(e, 0.95), 1)}
     for beam in (1, 5):
-        pred = rec.recognize(image, beam=beam)
-        t = _time(lambda b=beam: rec.recognize(image, beam=b), args.runs)
+        pred = rec.recognize(image, beam=beam, reread_unsure=reread)
+        t = _time(lambda b=beam: rec.recognize(image, beam=b, reread_unsure=reread), args.runs)
         res[f"beam{beam}_ms"] = {"p50": round(_pct(t, 0.5), 1), "p95": round(_pct(t, 0.95), 1),
                                  "tokens": len(pred.tokens), "mean": round(statistics.mean(t), 1),
                                  "confidence": round(math.exp(pred.score), 3)}

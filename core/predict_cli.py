@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--beam", type=int, default=1, help="beam width (1 = greedy)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--no-reread", action="store_true",
+                   help="read each image once, even one read unsure that the weights would read again at other "
+                   "glyph heights (faster, a little less accurate)")
     return p
 
 
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in args.images:
         try:
-            pred = rec.recognize(path, beam=args.beam)
+            pred = rec.recognize(path, beam=args.beam, reread_unsure=not args.no_reread)
         except LatexSnipError as e:
             print(f"{path}: {e}" if not str(e).startswith(path) else str(e), file=sys.stderr)
             failed += 1

@@ -41,8 +41,7 @@ class Recognizer:
     ``width`` (long or tall formulas) with that head and the rest with the main one; one that also
     has a tall head reads the canvases taller than ``height`` with it. All heads share the ResNet body.
     Snips the main head reads unsure are read again at other glyph heights when the preprocessing
-    says so (``retry_glyph_heights``); to switch that off, set ``preprocess_config`` to
-    ``dataclasses.replace(cfg, retry_glyph_heights=())``."""
+    says so (``retry_glyph_heights``), unless a call passes ``reread_unsure=False`` (faster)."""
 
     def __init__(self, ckpt: Checkpoint, device: str = "auto") -> None:
         self.device = pick_device(device)
@@ -76,11 +75,15 @@ class Recognizer:
     def load(cls, path: str | Path, device: str = "auto") -> Recognizer:
         return cls(load_checkpoint(path), device)
 
-    def recognize(self, image: ImageLike, beam: int = 1) -> Prediction:
-        return self.recognize_batch([image], beam=beam)[0]
+    def recognize(self, image: ImageLike, beam: int = 1, reread_unsure: bool = True) -> Prediction:
+        return self.recognize_batch([image], beam=beam, reread_unsure=reread_unsure)[0]
 
-    def recognize_batch(self, images: Sequence[ImageLike], beam: int = 1) -> list[Prediction]:
-        """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate)."""
+    def recognize_batch(
+        self, images: Sequence[ImageLike], beam: int = 1, reread_unsure: bool = True
+    ) -> list[Prediction]:
+        """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate).
+        ``reread_unsure=False`` reads each image once even where the checkpoint's preprocessing would
+        read an unsure one again at its ``retry_glyph_heights``."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
         arrays = [preprocess(im, self.preprocess_config) for im in opened]
@@ -94,7 +97,8 @@ class Recognizer:
         for name, idx in groups.items():
             ds, grid = self._decode(models[name], [arrays[i] for i in idx], beam)
             decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
-        self._retry_unsure(opened, arrays, groups.get("main", []), decoded, beam)
+        if reread_unsure:
+            self._retry_unsure(opened, arrays, groups.get("main", []), decoded, beam)
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         return [self._prediction(decoded[i][0], a, *decoded[i][1], ms) for i, a in enumerate(arrays)]
 

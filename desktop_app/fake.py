@@ -25,14 +25,16 @@ class FakeRecognizer:
         self.delay_s = delay_s
         self.fail_with = fail_with
         self.calls: list[tuple[tuple[int, ...], int]] = []
+        self.rereads: list[bool] = []  # reread_unsure of each call
 
-    def recognize(self, image: Any, beam: int = 1) -> Any:
+    def recognize(self, image: Any, beam: int = 1, reread_unsure: bool = True) -> Any:
         from core.errors import ImageError
         from core.prediction import Prediction
 
         t0 = time.perf_counter()
         arr = np.asarray(image)
         self.calls.append((tuple(arr.shape), beam))
+        self.rereads.append(reread_unsure)
         if self.delay_s:
             time.sleep(self.delay_s)
         if self.fail_with is not None:

@@ -29,6 +29,7 @@ class Settings:
     copy_format: str = "raw"
     auto_copy: bool = True
     beam_width: int = 1
+    reread_unsure: bool = True  # read an unsure snip again at other glyph heights (slower for it)
     device: str = "auto"
     weights_file: str = ""  # empty: the bundled default weights
     preview_renderer: str = "auto"
@@ -153,6 +154,12 @@ class SettingsDialog(QDialog):
         self.beam = QSpinBox()
         self.beam.setRange(1, 20)
         self.beam.setValue(current.beam_width)
+        self.reread = QCheckBox("Read an unsure snip again at other sizes (more accurate; 2-3x slower for it)")
+        self.reread.setChecked(current.reread_unsure)
+        self.reread.setToolTip(
+            "When the model is unsure of a reading, it reads the snip again with the formula scaled to "
+            "other glyph heights and keeps the most confident reading (only with weights that say so)."
+        )
         self.device = QComboBox()
         self.device.addItems(list(DEVICES))
         self.device.setCurrentText(current.device)
@@ -191,6 +198,7 @@ class SettingsDialog(QDialog):
         form.addRow("Copy format:", self.copy_format)
         form.addRow("", self.auto_copy)
         form.addRow("Beam width:", self.beam)
+        form.addRow("", self.reread)
         form.addRow("Device:", self.device)
         form.addRow("Weights file:", wrow)
         form.addRow("Preview renderer:", self.renderer)
@@ -215,6 +223,7 @@ class SettingsDialog(QDialog):
             copy_format=self.copy_format.currentData(),
             auto_copy=self.auto_copy.isChecked(),
             beam_width=self.beam.value(),
+            reread_unsure=self.reread.isChecked(),
             device=self.device.currentText(),
             weights_file=self.weights.text().strip(),
             preview_renderer=self.renderer.currentText(),

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 # status values
 LOADING, READY, ERROR, NO_WEIGHTS, BUSY = "loading", "ready", "error", "no-weights", "busy"
 
-Loader = Callable[[Path, str], Any]  # (weights path, device) -> object with .recognize(image, beam)
+# (weights path, device) -> object with .recognize(image, beam, reread_unsure)
+Loader = Callable[[Path, str], Any]
 
 
 def default_loader(path: Path, device: str) -> Any:
@@ -85,6 +86,7 @@ class Job:
     job_id: int
     image: Any  # numpy (H, W, 3) uint8
     beam: int
+    reread_unsure: bool = True  # read an unsure snip again at other glyph heights (core.recognizer)
 
 
 def _user_message(exc: BaseException) -> str:
@@ -168,7 +170,7 @@ class RecognizerWorker(QObject):
             return
         t0 = time.perf_counter()
         try:
-            pred = self._model.recognize(job.image, beam=job.beam)
+            pred = self._model.recognize(job.image, beam=job.beam, reread_unsure=job.reread_unsure)
             log.info(
                 "recognised job %d (beam %d) in %.0f ms",
                 job.job_id,
@@ -216,10 +218,10 @@ class WorkerController(QObject):
     def load(self, path: Path | str, device: str = "auto") -> None:
         self._load_requested.emit(str(path), device)
 
-    def submit(self, image: Any, beam: int = 1) -> int:
+    def submit(self, image: Any, beam: int = 1, reread_unsure: bool = True) -> int:
         """Queue a recognition; a still-pending older job is replaced. Returns the job id."""
         self._next_id += 1
-        job = Job(self._next_id, image, beam)
+        job = Job(self._next_id, image, beam, reread_unsure)
         self.latest_job = job.job_id
         replaced = self.worker.post(job)
         if replaced is None:

@@ -12,6 +12,7 @@ import pytest
 
 from core.checkpoint import load_checkpoint, save_checkpoint
 from core.errors import CheckpointError, ConfigError
+from core.predict_cli import main as predict_main
 from core.preprocess import PreprocessConfig, config_with, preprocess
 from core.recognizer import Recognizer
 from tests.core.helpers import draw, with_wide_head
@@ -68,6 +69,18 @@ def test_a_sure_snip_is_read_once(tiny_weights: Path) -> None:
     assert (pred.latex, pred.score) == (once.latex, pytest.approx(once.score))
 
 
+def test_a_caller_can_ask_for_one_reading(tiny_weights: Path) -> None:
+    image = draw("k > 0", size=14)
+    once = _reader(tiny_weights).recognize(image)
+    rec = _reader(tiny_weights, retry_glyph_heights=HEIGHTS, retry_confidence=1.0)
+    assert rec.recognize(image).score > once.score  # read again, a retry wins for this snip
+    pred = rec.recognize(image, reread_unsure=False)
+    assert (pred.latex, pred.score) == (once.latex, pytest.approx(once.score))
+    assert pred.model_input.shape == once.model_input.shape
+    [batch] = rec.recognize_batch([image], reread_unsure=False)
+    assert batch.score == pytest.approx(once.score)
+
+
 def test_a_retry_that_needs_a_larger_canvas_is_left_out(tiny_weights: Path, tmp_path: Path) -> None:
     ckpt = with_wide_head(load_checkpoint(tiny_weights))
     path = tmp_path / "wide.safetensors"
@@ -104,3 +117,15 @@ def test_bad_retry_settings_in_a_file_are_a_checkpoint_error(
     path = _with_preprocess_metadata(tiny_weights, tmp_path / "bad.safetensors", **settings)
     with pytest.raises(CheckpointError, match="bad preprocess section"):
         load_checkpoint(path)
+
+
+def test_predict_cli_no_reread(tiny_weights: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ckpt = load_checkpoint(tiny_weights)
+    pre = dataclasses.replace(ckpt.preprocess, retry_glyph_heights=HEIGHTS, retry_confidence=1.0)
+    save_checkpoint(tmp_path / "retry.safetensors", dataclasses.replace(ckpt, preprocess=pre))
+    draw("k > 0", size=14).save(tmp_path / "f.png")
+    scores = []
+    for weights, flags in ((tiny_weights, []), (tmp_path / "retry.safetensors", ["--no-reread"])):
+        assert predict_main(["--weights", str(weights), "--device", "cpu", "--json", *flags, str(tmp_path / "f.png")]) == 0
+        scores.append(json.loads(capsys.readouterr().out)["score"])
+    assert scores[1] == pytest.approx(scores[0])

@@ -11,6 +11,7 @@ from desktop_app.settings import (
 def test_defaults_from_resources_json():
     d = default_settings()
     assert d.hotkey == "<ctrl>+<alt>+m" and d.auto_copy is True and d.copy_format == "raw"
+    assert d.reread_unsure is True
 
 
 def test_roundtrip(_isolated_data_dir):
@@ -19,6 +20,7 @@ def test_roundtrip(_isolated_data_dir):
         copy_format="mathml",
         auto_copy=False,
         beam_width=5,
+        reread_unsure=False,
         device="cpu",
         weights_file="/x.safetensors",
     )
@@ -48,7 +50,10 @@ def test_dialog_validates(qtbot, tmp_path):
     dlg.weights.setText(str(w))
     dlg.hotkey.setText("<ctrl>+<alt>+k")
     dlg.beam.setValue(3)
+    assert dlg.reread.isChecked()
+    dlg.reread.setChecked(False)
     dlg.accept()
     assert dlg.result() == 1
     v = dlg.value()
     assert v.weights_file == str(w) and v.hotkey == "<ctrl>+<alt>+k" and v.beam_width == 3
+    assert v.reread_unsure is False

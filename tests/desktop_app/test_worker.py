@@ -68,11 +68,12 @@ def test_new_snips_while_busy_replace_pending_ones(qtbot, controller, tmp_path):
     qtbot.wait(50)  # first is running now
     controller.submit(_image())
     controller.submit(_image())
-    last = controller.submit(_image(), beam=5)
+    last = controller.submit(_image(), beam=5, reread_unsure=False)
     qtbot.waitUntil(lambda: last in results, timeout=5000)
     qtbot.wait(100)
     assert results == [first, last]  # the two middle ones were replaced, never run
     assert [beam for _, beam in controller.made["rec"].calls] == [1, 5]
+    assert controller.made["rec"].rereads == [True, False]  # each job's own setting reaches the recogniser
 
 
 def test_recognition_error_is_a_message(qtbot, tmp_path):
