@@ -4,11 +4,13 @@ Measures, over many runs: the encoder alone, and the whole `Recognizer.recognize
 (preprocess + encode + decode) greedy and beam-5, reporting p50/p95 in ms and the number of
 tokens decoded, and the confidence of the reading (a snip read below the checkpoint's
 retry_confidence is read again at its retry_glyph_heights: --no-retry switches that off,
---always-retry reads every snip again, the worst case of one unsure snip).
+--always-retry reads every snip again, the worst case of one unsure snip). --int8 on/off forces
+or forbids int8 decoder weights (core.int8; auto: on a CPU without fast bf16, as the app does).
 Uses the shipped weights, or --weights; --random uses an untrained model of the default config
 forced to decode --tokens tokens (a fixed-length worst case).
 
     python bench/latency.py [--weights P] [--runs 50] [--threads N] [--image PNG] [--no-retry | --always-retry]
+        [--int8 auto|on|off]
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
     p.add_argument("--random", action="store_true", help="untrained default-config model")
+    p.add_argument("--int8", choices=("auto", "on", "off"), default="auto",
+                   help="int8 decoder weights (core.int8); auto: on a CPU without fast bf16")
     retry = p.add_mutually_exclusive_group()
     retry.add_argument("--no-retry", action="store_true",
                        help="never read an unsure snip again at other glyph heights (retry_glyph_heights)")
@@ -70,7 +74,7 @@ def main() -> None:
         rec = Recognizer(Checkpoint(cfg, vocab, PreprocessConfig(), clean_state_dict(Im2Latex(cfg))), "cpu")
         label = "untrained default config, 50 tokens forced (max_len=50)"
     else:
-        rec = Recognizer.load(args.weights, "cpu")
+        rec = Recognizer.load(args.weights, "cpu", None if args.int8 == "auto" else args.int8 == "on")
         label = str(args.weights)
     if args.always_retry:
         rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_confidence=1.0)
@@ -91,7 +95,8 @@ def main() -> None:
             rec.model.encoder(x)
 
     pre, reread = rec.preprocess_config, not args.no_retry
-    res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype), "reread_unsure": reread,
+    res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype), "int8_decoder": rec.int8,
+           "reread_unsure": reread,
            "retry_glyph_heights": list(pre.retry_glyph_heights), "retry_confidence": pre.retry_confidence}
     e = _time(enc, args.runs)
     res["encoder_ms"] = {"p50": round(_pct(e, 0.5), 1), "p95": round(_pct(e, 0.95), 1)}

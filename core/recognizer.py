@@ -13,8 +13,9 @@ from PIL import Image, UnidentifiedImageError
 
 from core.checkpoint import Checkpoint, load_checkpoint
 from core.decode import Decoded, beam_search, greedy
-from core.device import autocast, autocast_dtype, pick_device
-from core.errors import ImageError
+from core.device import autocast, autocast_dtype, cpu_has_bf16, pick_device
+from core.errors import ConfigError, ImageError
+from core.int8 import quantize_decoder, want_int8
 from core.model import Im2Latex
 from core.prediction import Prediction
 from core.preprocess import pad_stack, preprocess
@@ -43,7 +44,8 @@ class Recognizer:
     Snips the main head reads unsure are read again at other glyph heights when the preprocessing
     says so (``retry_glyph_heights``), unless a call passes ``reread_unsure=False`` (faster)."""
 
-    def __init__(self, ckpt: Checkpoint, device: str = "auto") -> None:
+    def __init__(self, ckpt: Checkpoint, device: str = "auto", int8: bool | None = None) -> None:
+        """``int8``: int8 decoder weights (``core.int8``); None chooses them on a CPU without fast bf16."""
         self.device = pick_device(device)
         self.checkpoint = ckpt
         self.vocab = ckpt.vocab
@@ -52,7 +54,10 @@ class Recognizer:
         # On a bf16-capable CPU the decoder keeps bf16 weights: autocast would re-cast every
         # weight at each of the ~50 decoding steps (measured: 61-68 ms -> 47 ms per formula).
         self.decoder_dtype: torch.dtype | None = None
-        if self.device.type == "cpu" and self.dtype == torch.bfloat16:
+        if int8 and self.device.type != "cpu":
+            raise ConfigError(f"int8 decoding runs on the CPU only, not on {self.device.type}")
+        self.int8 = want_int8(self.device, cpu_has_bf16()) if int8 is None else int8
+        if self.device.type == "cpu" and self.dtype == torch.bfloat16 and not self.int8:
             self.decoder_dtype = torch.bfloat16
         self.model = self._ready(ckpt.build_model())
         self.wide_model = self._extra_head(ckpt, "wide") if ckpt.has_wide_head else None
@@ -69,11 +74,13 @@ class Recognizer:
             model = model.to(memory_format=torch.channels_last)
             if self.decoder_dtype is not None:
                 model.decoder.to(self.decoder_dtype)
+            elif self.int8:
+                model.decoder = quantize_decoder(model.decoder)
         return model
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "auto") -> Recognizer:
-        return cls(load_checkpoint(path), device)
+    def load(cls, path: str | Path, device: str = "auto", int8: bool | None = None) -> Recognizer:
+        return cls(load_checkpoint(path), device, int8)
 
     def recognize(self, image: ImageLike, beam: int = 1, reread_unsure: bool = True) -> Prediction:
         return self.recognize_batch([image], beam=beam, reread_unsure=reread_unsure)[0]
@@ -134,7 +141,11 @@ class Recognizer:
                 feats, grid = model.encoder(batch)  # (B, L, D)
             if self.decoder_dtype is not None:
                 feats = feats.to(self.decoder_dtype)
-            with autocast(self.device, self.dtype if self.decoder_dtype is None else None):
+            elif self.int8:
+                # the int8 layers take fp32 activations (never autocast) and refuse non-finite ones, which a
+                # diverged or corrupt model gives: it then reads garbage, as in fp32, instead of raising
+                feats = torch.nan_to_num(feats.float(), nan=0.0, posinf=0.0, neginf=0.0)
+            with autocast(self.device, self.dtype if self.decoder_dtype is None and not self.int8 else None):
                 decoded = beam_search(model, feats, beam) if beam > 1 else greedy(model, feats)
         return decoded, grid
 

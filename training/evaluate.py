@@ -294,6 +294,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--beam", type=_positive, default=1, help="beam width (default 1 = greedy)")
     p.add_argument("--batch", type=_positive, default=32, help="images per recognise call (default 32)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--int8", choices=("auto", "on", "off"), default="auto",
+                   help="int8 decoder weights (core.int8): auto = on a CPU without fast bf16, as the app does")
     p.add_argument("--preprocess", metavar="JSON",
                    help="JSON overrides of the checkpoint's preprocessing for this evaluation only, e.g. "
                    "'{\"glyph_height\": 10.5}' (to choose settings that `python -m training.retune` then writes); "
@@ -375,10 +377,10 @@ def score_missing_as_empty(res: dict[str, Any], formulas: Sequence[str], gold: S
     return {**res, "n": len(refs), "missing": len(missing), **text_metrics(refs, hyps)}
 
 
-def _load_recognizer(weights: Path, device: str) -> Any:
+def _load_recognizer(weights: Path, device: str, int8: str = "auto") -> Any:
     from core.recognizer import Recognizer  # torch: imported only once the arguments are valid
 
-    return Recognizer.load(weights, device)
+    return Recognizer.load(weights, device, None if int8 == "auto" else int8 == "on")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -387,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         weights = Path(args.weights)
         if not weights.is_file():
             raise LatexSnipError(f"{weights}: no such weights file")
-        recognizer = _load_recognizer(weights, args.device)
+        recognizer = _load_recognizer(weights, args.device, args.int8)
         if args.preprocess:
             from core.preprocess import config_with
 

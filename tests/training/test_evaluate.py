@@ -119,7 +119,7 @@ def test_cli_missing_weights_exits_2(tmp_path, capsys):
 def test_cli_json_line_and_report(tiny_dataset, tmp_path, capsys, monkeypatch):
     weights = tmp_path / "w.safetensors"
     weights.write_bytes(b"fake")
-    monkeypatch.setattr(ev, "_load_recognizer", lambda p, d: FakeRecognizer())  # no torch import
+    monkeypatch.setattr(ev, "_load_recognizer", lambda *a: FakeRecognizer())  # no torch import
     got_args = {}
 
     def fake_load(source, split, limit):
@@ -151,7 +151,7 @@ def test_cli_data_error_exits_2(tmp_path, capsys, monkeypatch):
 
     weights = tmp_path / "w.safetensors"
     weights.write_bytes(b"fake")
-    monkeypatch.setattr(ev, "_load_recognizer", lambda p, d: FakeRecognizer())
+    monkeypatch.setattr(ev, "_load_recognizer", lambda *a: FakeRecognizer())
 
     def boom(source, split, limit):
         raise LatexSnipError(f"{source}: no split {split!r}")
@@ -183,7 +183,7 @@ def test_cli_preprocess_overrides_reach_the_recognizer(tiny_dataset, tmp_path, c
     weights.write_bytes(b"fake")
     rec = FakeRecognizer()
     rec.preprocess_config = PreprocessConfig()
-    monkeypatch.setattr(ev, "_load_recognizer", lambda p, d: rec)
+    monkeypatch.setattr(ev, "_load_recognizer", lambda *a: rec)
     monkeypatch.setattr(ev, "_load_data", lambda s, sp, lim: (GOLD[:2], list(tiny_dataset["image"])[:2]))
     assert ev.main(["--weights", str(weights), "--data", "x", "--json", "--preprocess", '{"glyph_height": 10.5}']) == 0
     assert rec.preprocess_config.glyph_height == 10.5
