@@ -27,6 +27,7 @@ import torch
 from PIL import Image
 
 from core.checkpoint import Checkpoint, clean_state_dict
+from core.int8 import int8_flag
 from core.model import Im2Latex, ModelConfig
 from core.paths import default_weights_path, examples_dir
 from core.preprocess import PreprocessConfig, preprocess
@@ -74,7 +75,7 @@ def main() -> None:
         rec = Recognizer(Checkpoint(cfg, vocab, PreprocessConfig(), clean_state_dict(Im2Latex(cfg))), "cpu")
         label = "untrained default config, 50 tokens forced (max_len=50)"
     else:
-        rec = Recognizer.load(args.weights, "cpu", None if args.int8 == "auto" else args.int8 == "on")
+        rec = Recognizer.load(args.weights, "cpu", int8_flag(args.int8))
         label = str(args.weights)
     if args.always_retry:
         rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_confidence=1.0)

@@ -41,11 +41,11 @@ def with_overrides(
             raise ConfigError(f"{what} has no setting {k!r} (known: {', '.join(types)})")
         want = types[k]
         if want is tuple:  # a list of positive numbers, e.g. '{"retry_glyph_heights": [9.5, 13]}'
-            if not isinstance(v, list) or not all(_is_number(x) and x > 0 for x in v):
+            if not isinstance(v, list) or not all(is_number(x) and x > 0 for x in v):
                 raise ConfigError(f"{what} setting {k!r}: expected a list of positive numbers, got {v!r}")
             changes[k] = tuple(float(x) for x in v)
             continue
-        ok = _is_number(v) if want is float else type(v) is want
+        ok = is_number(v) if want is float else type(v) is want
         floor = 0 if k in may_be_zero else 1e-9
         if not ok or v < floor:
             kind = "non-negative" if k in may_be_zero else "positive"
@@ -55,5 +55,6 @@ def with_overrides(
     return replace(cfg, **changes)
 
 
-def _is_number(v: Any) -> bool:
+def is_number(v: Any) -> bool:
+    """An int or float, not a bool (JSON true/false)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -40,6 +40,11 @@ def want_int8(device: torch.device, cpu_bf16: bool, env: dict[str, str] | None =
     return not cpu_bf16
 
 
+def int8_flag(value: str) -> bool | None:
+    """A command line's ``--int8 auto|on|off`` as ``Recognizer``'s ``int8`` argument."""
+    return None if value == "auto" else value == "on"
+
+
 def quantize_decoder(decoder: M) -> M:
     """A copy of ``decoder`` (same class) whose Linear and LSTMCell layers hold int8 weights; on failure
     (no engine, non-finite weights) the decoder itself, unchanged (slower, never wrong)."""

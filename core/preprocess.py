@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageFilter
 from scipy import ndimage
 
-from core.config_json import with_overrides
+from core.config_json import is_number, with_overrides
 from core.errors import ConfigError, ImageError
 
 # Pixels per row of the encoder's feature grid (its vertical stride): taller canvases grow by whole rows.
@@ -69,9 +69,7 @@ class PreprocessConfig:
     def __post_init__(self) -> None:
         # JSON metadata and overrides give a list: keep the frozen config hashable and comparable.
         heights = self.retry_glyph_heights
-        if isinstance(heights, (str, bytes)) or not all(
-            isinstance(h, (int, float)) and not isinstance(h, bool) and h > 0 for h in heights
-        ):
+        if isinstance(heights, (str, bytes)) or not all(is_number(h) and h > 0 for h in heights):
             raise ConfigError(f"preprocessing setting 'retry_glyph_heights': expected positive numbers, got {heights!r}")
         if not 0 < self.retry_confidence <= 1:
             raise ConfigError(f"preprocessing setting 'retry_confidence': a probability in (0, 1], got {self.retry_confidence!r}")

@@ -15,7 +15,7 @@ from core.checkpoint import Checkpoint, load_checkpoint
 from core.decode import Decoded, beam_search, greedy
 from core.device import autocast, autocast_dtype, cpu_has_bf16, pick_device
 from core.errors import ConfigError, ImageError
-from core.int8 import quantize_decoder, want_int8
+from core.int8 import int8_available, quantize_decoder, want_int8
 from core.model import Im2Latex
 from core.prediction import Prediction
 from core.preprocess import pad_stack, preprocess
@@ -56,7 +56,7 @@ class Recognizer:
         self.decoder_dtype: torch.dtype | None = None
         if int8 and self.device.type != "cpu":
             raise ConfigError(f"int8 decoding runs on the CPU only, not on {self.device.type}")
-        self.int8 = want_int8(self.device, cpu_has_bf16()) if int8 is None else int8
+        self.int8 = (want_int8(self.device, cpu_has_bf16()) if int8 is None else int8) and int8_available()
         if self.device.type == "cpu" and self.dtype == torch.bfloat16 and not self.int8:
             self.decoder_dtype = torch.bfloat16
         self.model = self._ready(ckpt.build_model())

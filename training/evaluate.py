@@ -378,9 +378,10 @@ def score_missing_as_empty(res: dict[str, Any], formulas: Sequence[str], gold: S
 
 
 def _load_recognizer(weights: Path, device: str, int8: str = "auto") -> Any:
-    from core.recognizer import Recognizer  # torch: imported only once the arguments are valid
+    from core.int8 import int8_flag  # torch: imported only once the arguments are valid
+    from core.recognizer import Recognizer
 
-    return Recognizer.load(weights, device, None if int8 == "auto" else int8 == "on")
+    return Recognizer.load(weights, device, int8_flag(int8))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ def test_int8_is_chosen_on_a_cpu_without_bf16_unless_the_environment_says() -> N
     assert not int8.want_int8(CPU, cpu_bf16=False, env={"LATEXSNIP_INT8": "0"})
     assert int8.want_int8(CPU, cpu_bf16=False, env={"LATEXSNIP_INT8": "maybe"})  # unknown value: automatic
     assert not int8.want_int8(CUDA, cpu_bf16=False, env={"LATEXSNIP_INT8": "1"})  # quantised kernels are CPU-only
+    assert [int8.int8_flag(v) for v in ("auto", "on", "off")] == [None, True, False]
 
 
 def _quantised(model: nn.Module) -> list[str]:
