@@ -3,12 +3,13 @@
 Takes the first N test formulas of the im2latex subset, renders them once per variant (other
 fonts, other resolutions, a screen-like anti-aliased zoomed snip, dark mode, a loose hand-dragged
 crop, heavy JPEG) and decodes them greedy with the shipped weights. Prints one JSON line per
-variant {variant, n_rendered, bleu, edit_score, exact_match} and writes a Markdown table.
+variant {variant, n_rendered, bleu, edit_score, exact_match, int8} and writes a Markdown table. The
+decoder is the app's choice for this CPU (int8 weights without fast bf16) unless ``--int8 on|off`` says.
 
 Formulas that fail to render in a variant (or that the recogniser rejects) count as misses with
 an empty prediction, so every variant is scored on the same N references.
 
-    python bench/robustness.py [-n 300] [--weights P] [--out docs/robustness.md]
+    python bench/robustness.py [-n 300] [--weights P] [--out docs/robustness.md] [--int8 auto|on|off]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import torch
 from PIL import Image
 
 from core.errors import ImageError
+from core.int8 import int8_flag
 from core.paths import default_weights_path
 from core.recognizer import Recognizer
 from training.evaluate import gold_formulas
@@ -256,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=16, help="recognition batch size (default 16)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    ap.add_argument("--int8", choices=("auto", "on", "off"), default="auto",
+                    help="int8 decoder weights (core.int8); auto: on a CPU without fast bf16, as the app does")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -278,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     formulas = gold_formulas(args.tsv, args.split)[: args.n]
     if not formulas:
         ap.error(f"no {args.split} formulas in {args.tsv}")
-    recs = [Recognizer.load(w, args.device) for w in weights]
+    recs = [Recognizer.load(w, args.device, int8_flag(args.int8)) for w in weights]
     labels = [Path(w).stem for w in weights]
     if len(set(labels)) < len(labels):
         labels = shown
@@ -288,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for v in variants:
         images, t_render = variant_images(v, formulas, args.workers, cache)
         for label, rec in zip(labels, recs, strict=True):
-            row = {**score_variant(v, formulas, images, rec, args.batch), "render_s": round(t_render, 1)}
+            row = {**score_variant(v, formulas, images, rec, args.batch), "render_s": round(t_render, 1), "int8": rec.int8}
             if len(recs) > 1:
                 row["weights"] = label
             rows.append(row)

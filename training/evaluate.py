@@ -437,10 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             if res["failed"]:
                 print(f"  unreadable   {res['failed']} (scored as empty)")
         return 0
-    except LatexSnipError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
+    except (LatexSnipError, OSError) as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -257,13 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         write_curves_png(args.log, out)
         print(f"wrote {out}", file=sys.stderr)
         return 0
-    except LatexSnipError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return 2
     except ImportError as e:
         print(f"{PROG}: missing dependency ({e}); install with: pip install 'latexsnip[app]'", file=sys.stderr)
         return 2
-    except OSError as e:
+    except (LatexSnipError, OSError) as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
 
