@@ -224,7 +224,8 @@ class HistoryWindow(QWidget):
                 r, 3, QTableWidgetItem("" if e.confidence is None else f"{e.confidence:.0%}")
             )
             self.table.setRowHeight(r, 44)
-        self.status.setText(f"{len(self.entries)} entries")
+        n, query = len(self.entries), self.search_edit.text().strip()
+        self.status.setText(f"{n} {'entry' if n == 1 else 'entries'}" + (f" matching \u201c{query}\u201d" if query else ""))
 
     def selected_entry(self) -> Entry | None:
         rows = self.table.selectionModel().selectedRows()

@@ -55,13 +55,16 @@ def test_history_window_lists_searches_copies_deletes(qtbot):
     qtbot.addWidget(w)
     w.show()
     assert w.table.rowCount() == 2
+    assert w.status.text() == "2 entries"
     w.search_edit.setText("frac")
     assert w.table.rowCount() == 1
+    assert w.status.text() == "1 entry matching \u201cfrac\u201d"
     w.table.selectRow(0)
     assert w.copy_selected() == r"$\frac { 1 } { 2 }$"
     assert QGuiApplication.clipboard().text() == r"$\frac { 1 } { 2 }$"
     w.delete_selected(confirm=False)
     assert w.table.rowCount() == 0
+    assert w.status.text() == "0 entries matching \u201cfrac\u201d"
     w.search_edit.setText("")
     assert w.table.rowCount() == 1
     s.close()
