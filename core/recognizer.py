@@ -63,6 +63,13 @@ class Recognizer:
         self.wide_model = self._extra_head(ckpt, "wide") if ckpt.has_wide_head else None
         self.tall_model = self._extra_head(ckpt, "tall") if ckpt.has_tall_head else None
 
+    @property
+    def decoder_precision(self) -> str:
+        """What the decoder computes in: "int8", or its weights' (or autocast's) dtype, e.g. "bfloat16", "float32"."""
+        if self.int8:
+            return "int8"
+        return str(self.decoder_dtype or self.dtype or torch.float32).removeprefix("torch.")
+
     def _extra_head(self, ckpt: Checkpoint, head: str) -> Im2Latex:
         model = ckpt.build_model(head)
         model.encoder.body = self.model.encoder.body  # one copy of the shared body

@@ -45,7 +45,7 @@ def default_loader(path: Path, device: str) -> Any:
     from core.recognizer import Recognizer
 
     rec = Recognizer.load(path, device=device)
-    log.info("decoder weights: %s", "int8" if rec.int8 else (rec.decoder_dtype or rec.dtype or "fp32"))
+    log.info("decoder weights: %s", rec.decoder_precision)
     warm_up(rec)
     return rec
 

@@ -35,6 +35,7 @@ def test_int8_recognizer_reads_like_the_fp32_one(tiny_weights: Path) -> None:
     fp32 = Recognizer.load(tiny_weights, "cpu", int8=False)
     q = Recognizer.load(tiny_weights, "cpu", int8=True)
     assert q.int8 and not fp32.int8 and q.decoder_dtype is None
+    assert q.decoder_precision == "int8" and fp32.decoder_precision in ("float32", "bfloat16")
     assert _quantised(q.model.decoder) and not _quantised(fp32.model.decoder)
     assert not _quantised(q.model.encoder)  # only the decoder's weights are int8
     for formula in ("x + 1", "k > 0"):
