@@ -5,7 +5,7 @@ Measures, over many runs: the encoder alone, and the whole `Recognizer.recognize
 tokens decoded, and the confidence of the reading (a snip read below the checkpoint's
 retry_confidence is read again at its retry_glyph_heights: --no-retry switches that off,
 --always-retry reads every snip again, the worst case of one unsure snip). --int8 on/off forces
-or forbids int8 decoder weights (core.int8; auto: on a CPU without fast bf16, as the app does).
+or forbids int8 decoder weights and ResNet body (core.int8; auto: on a CPU without fast bf16, as the app does).
 Uses the shipped weights, or --weights; --random uses an untrained model of the default config
 forced to decode --tokens tokens (a fixed-length worst case).
 
@@ -59,7 +59,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
     p.add_argument("--random", action="store_true", help="untrained default-config model")
     p.add_argument("--int8", choices=("auto", "on", "off"), default="auto",
-                   help="int8 decoder weights (core.int8); auto: on a CPU without fast bf16")
+                   help="int8 decoder weights and, given its ranges, ResNet body (core.int8); auto: on a CPU without fast bf16")
     retry = p.add_mutually_exclusive_group()
     retry.add_argument("--no-retry", action="store_true",
                        help="never read an unsure snip again at other glyph heights (retry_glyph_heights)")
@@ -92,12 +92,12 @@ def main() -> None:
     from core.device import autocast
 
     def enc() -> None:
-        with torch.inference_mode(), autocast(rec.device, rec.dtype):
+        with torch.inference_mode(), autocast(rec.device, None if rec.int8_body else rec.dtype):
             rec.model.encoder(x)
 
     pre, reread = rec.preprocess_config, not args.no_retry
     res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype), "int8_decoder": rec.int8,
-           "reread_unsure": reread,
+           "int8_body": rec.int8_body, "reread_unsure": reread,
            "retry_glyph_heights": list(pre.retry_glyph_heights), "retry_confidence": pre.retry_confidence}
     e = _time(enc, args.runs)
     res["encoder_ms"] = {"p50": round(_pct(e, 0.5), 1), "p95": round(_pct(e, 0.95), 1)}

@@ -1,7 +1,8 @@
 """The checkpoint format: ONE .safetensors file = weights + JSON metadata.
 
 Metadata key ``latexsnip`` holds JSON: format version, model config, vocabulary, preprocessing
-config, training provenance and metrics. Loading never unpickles anything.
+config, training provenance and metrics, and optionally the int8 ranges of the ResNet body's
+activations (``int8_body``, read by CPUs without fast bf16; older readers ignore it). Loading never unpickles anything.
 
 A checkpoint may carry a second head for long and tall formulas: tensors named ``wide.`` + a head
 tensor's name (the 1x1 projection and the decoder, ``HEAD_PARTS``) replace the main head's for snips
@@ -50,6 +51,10 @@ class Checkpoint:
     metrics: dict[str, Any] = field(default_factory=dict)
 
     source: str = "<memory>"
+    # int8 ranges of the ResNet body's activations (``core.int8.calibrate_body``, ``training.int8_ranges``):
+    # observer name -> [scale, zero_point]; empty = the body is not read in int8. They belong to these body
+    # weights: a checkpoint built from new weights starts without them.
+    int8_body: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def has_wide_head(self) -> bool:
@@ -123,6 +128,8 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
         "provenance": ckpt.provenance,
         "metrics": ckpt.metrics,
     }
+    if ckpt.int8_body:
+        meta["int8_body"] = ckpt.int8_body
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     os.close(fd)
@@ -195,7 +202,12 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(f"{path}: model expects {cfg.vocab_size} tokens but the vocabulary has {len(vocab)}")
     pre = _dataclass_from(PreprocessConfig, meta.get("preprocess"), "preprocess", path)
     check_heads_used(state, pre, str(path))
-    return Checkpoint(cfg, vocab, pre, state, meta.get("provenance", {}), meta.get("metrics", {}), str(path))
+    int8_body = meta.get("int8_body", {})
+    if not isinstance(int8_body, dict) or not all(
+        isinstance(v, list) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v) for v in int8_body.values()
+    ):
+        raise CheckpointError(f"{path}: bad int8_body section in metadata (expected name -> [scale, zero_point])")
+    return Checkpoint(cfg, vocab, pre, state, meta.get("provenance", {}), meta.get("metrics", {}), str(path), int8_body)
 
 
 def check_heads_used(state: dict[str, torch.Tensor], pre: PreprocessConfig, source: str) -> None:

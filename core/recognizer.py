@@ -6,16 +6,18 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
+from torch import nn
 
 from core.checkpoint import Checkpoint, load_checkpoint
 from core.decode import Decoded, beam_search, greedy
 from core.device import autocast, autocast_dtype, cpu_has_bf16, pick_device
 from core.errors import ConfigError, ImageError
-from core.int8 import int8_available, quantize_decoder, want_int8
+from core.int8 import int8_available, quantize_body, quantize_decoder, want_int8
 from core.model import Im2Latex
 from core.prediction import Prediction
 from core.preprocess import pad_stack, preprocess
@@ -62,6 +64,23 @@ class Recognizer:
         self.model = self._ready(ckpt.build_model())
         self.wide_model = self._extra_head(ckpt, "wide") if ckpt.has_wide_head else None
         self.tall_model = self._extra_head(ckpt, "tall") if ckpt.has_tall_head else None
+        # int8 ResNet body too, where the checkpoint carries its activation ranges (``training.int8_ranges``)
+        self.int8_body = False
+        if self.int8 and ckpt.int8_body:
+            body = quantize_body(self.model.encoder.body, ckpt.int8_body)
+            if body is not self.model.encoder.body:
+                for m in (self.model, self.wide_model, self.tall_model):
+                    if m is not None:
+                        # still one body shared by the heads; the int8 GraphModule is called as the Sequential was
+                        m.encoder.body = cast(nn.Sequential, body)
+                self.int8_body = True
+
+    @property
+    def encoder_precision(self) -> str:
+        """What the ResNet body computes in: "int8", or autocast's dtype, e.g. "bfloat16", "float32"."""
+        if self.int8_body:
+            return "int8"
+        return str(self.dtype or torch.float32).removeprefix("torch.")
 
     @property
     def decoder_precision(self) -> str:
@@ -144,7 +163,7 @@ class Recognizer:
         if self.device.type == "cpu":
             batch = batch.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            with autocast(self.device, self.dtype):
+            with autocast(self.device, None if self.int8_body else self.dtype):
                 feats, grid = model.encoder(batch)  # (B, L, D)
             if self.decoder_dtype is not None:
                 feats = feats.to(self.decoder_dtype)

@@ -45,7 +45,7 @@ def default_loader(path: Path, device: str) -> Any:
     from core.recognizer import Recognizer
 
     rec = Recognizer.load(path, device=device)
-    log.info("decoder weights: %s", rec.decoder_precision)
+    log.info("ResNet body: %s, decoder weights: %s", rec.encoder_precision, rec.decoder_precision)
     warm_up(rec)
     return rec
 

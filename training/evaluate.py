@@ -295,7 +295,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_positive, default=32, help="images per recognise call (default 32)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--int8", choices=("auto", "on", "off"), default="auto",
-                   help="int8 decoder weights (core.int8): auto = on a CPU without fast bf16, as the app does")
+                   help="int8 decoder weights and, where the weights carry its ranges, ResNet body (core.int8): "
+                        "auto = on a CPU without fast bf16, as the app does")
     p.add_argument("--preprocess", metavar="JSON",
                    help="JSON overrides of the checkpoint's preprocessing for this evaluation only, e.g. "
                    "'{\"glyph_height\": 10.5}' (to choose settings that `python -m training.retune` then writes); "

@@ -94,7 +94,8 @@ def join_heads(main: Checkpoint, wide: Checkpoint, tall: Checkpoint | None = Non
             if is_head_tensor(k):
                 state[HEAD_PREFIXES[name] + k] = v.to(dtype) if v.is_floating_point() else v.clone()
         provenance[f"{name}_head"] = {"source": extra.source, "provenance": extra.provenance}
-    return Checkpoint(main.model_config, main.vocab, pre, state, provenance, {}, "<joined>")
+    # the body is MAIN's, so are its int8 ranges (training.int8_ranges)
+    return Checkpoint(main.model_config, main.vocab, pre, state, provenance, {}, "<joined>", main.int8_body)
 
 
 def _check_same_body(main: Checkpoint, extra: Checkpoint, name: str) -> None:

@@ -81,3 +81,16 @@ def test_vocab_size_mismatch(tiny_weights: Path, tmp_path: Path) -> None:
     p.write_bytes(len(new).to_bytes(8, "little") + new + raw[8 + n :])
     with pytest.raises(CheckpointError, match="vocabulary"):
         load_checkpoint(p)
+
+
+def test_int8_body_ranges_round_trip_and_bad_ones_are_refused(tiny_weights: Path, tmp_path: Path) -> None:
+    ckpt = load_checkpoint(tiny_weights)
+    assert ckpt.int8_body == {} and "int8_body" not in read_metadata(tiny_weights)  # optional: none written
+    ckpt.int8_body = {"activation_post_process_0": [0.0079, 0], "activation_post_process_1": [0.09, 63]}
+    p = tmp_path / "ranges.safetensors"
+    save_checkpoint(p, ckpt)
+    assert load_checkpoint(p).int8_body == ckpt.int8_body
+    ckpt.int8_body = {"activation_post_process_0": ["big", 0]}  # type: ignore[list-item]
+    save_checkpoint(p, ckpt)
+    with pytest.raises(CheckpointError, match="int8_body"):
+        load_checkpoint(p)

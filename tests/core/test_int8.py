@@ -1,5 +1,5 @@
-"""Int8 decoder weights (core.int8): chosen on a CPU without fast bf16, overridable, and reading
-as the fp32 decoder does."""
+"""Int8 decoder weights and ResNet body (core.int8): chosen on a CPU without fast bf16, overridable, and
+reading as the fp32 model does."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import torch
 from torch import nn
 
 from core import int8
+from core.checkpoint import load_checkpoint, save_checkpoint
+from core.preprocess import preprocess
 from core.recognizer import Recognizer
-from tests.core.helpers import draw
+from tests.core.helpers import draw, with_wide_head
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
@@ -37,7 +39,7 @@ def test_int8_recognizer_reads_like_the_fp32_one(tiny_weights: Path) -> None:
     assert q.int8 and not fp32.int8 and q.decoder_dtype is None
     assert q.decoder_precision == "int8" and fp32.decoder_precision in ("float32", "bfloat16")
     assert _quantised(q.model.decoder) and not _quantised(fp32.model.decoder)
-    assert not _quantised(q.model.encoder)  # only the decoder's weights are int8
+    assert not _quantised(q.model.encoder) and not q.int8_body  # no stored ranges: the ResNet body stays fp32
     for formula in ("x + 1", "k > 0"):
         a, b = fp32.recognize(draw(formula)), q.recognize(draw(formula), beam=3)
         assert b.score == pytest.approx(fp32.recognize(draw(formula), beam=3).score, abs=0.05)
@@ -69,3 +71,60 @@ def test_a_broken_model_reads_garbage_not_an_error(tiny_weights: Path) -> None:
     with torch.no_grad():
         dec.out.weight.fill_(float("nan"))
     assert int8.quantize_decoder(dec) is dec  # NaN weights: kept as they are, no crash
+
+
+needs_body_engine = pytest.mark.skipif(
+    not any(e in torch.backends.quantized.supported_engines for e in int8.BODY_ENGINES),
+    reason="no x86 quantised-kernel engine in this torch build",
+)
+
+
+@needs_body_engine
+def test_int8_body_from_stored_ranges_reads_like_the_fp32_body(tiny_weights: Path) -> None:
+    ckpt = load_checkpoint(tiny_weights)
+    body = ckpt.build_model().encoder.body.eval()
+    canvases = [preprocess(draw(f), ckpt.preprocess) for f in ("x + 1", "a = b", "k > 0", "1 + 2 = 3")]
+    ranges = int8.calibrate_body(body, canvases)
+    assert ranges and all(s > 0 and 0 <= z <= 127 for s, z in ranges.values())  # 7-bit activations
+    q = int8.quantize_body(body, ranges)
+    assert q is not body and _quantised(q)
+    x = preprocess(draw("y - 2"), ckpt.preprocess).unsqueeze(0)  # (1, 1, H, W), not calibrated on
+    with torch.no_grad():
+        ref, got = body(x), q(x)
+    assert got.shape == ref.shape and float((got - ref).norm() / ref.norm()) < 0.2
+    # the same ranges always give the same int8 body
+    with torch.no_grad():
+        assert torch.equal(int8.quantize_body(body, ranges)(x), got)
+
+
+@needs_body_engine
+def test_quantize_body_keeps_the_fp32_body_on_ranges_that_do_not_fit() -> None:
+    body = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU()).eval()
+    good = int8.calibrate_body(body, [torch.rand(1, 8, 8)])
+    assert int8.quantize_body(body, good) is not body
+    assert int8.quantize_body(body, {}) is body  # e.g. no ranges, or made for another body
+    assert int8.quantize_body(body, {**good, "activation_post_process_99": [0.1, 0]}) is body
+    for bad in ({k: [float("nan"), z] for k, (s, z) in good.items()}, {k: [s, 300] for k, (s, z) in good.items()}):
+        assert int8.quantize_body(body, bad) is body
+    with torch.no_grad():
+        body[0].weight[0, 0, 0, 0] = float("nan")  # a corrupt model: read as it is, never an error
+    assert int8.quantize_body(body, good) is body
+    with pytest.raises(ValueError):
+        int8.calibrate_body(body, [])
+
+
+@needs_body_engine
+def test_recognizer_reads_with_an_int8_body_only_when_int8_and_ranges(tiny_weights: Path, tmp_path: Path) -> None:
+    ckpt = with_wide_head(load_checkpoint(tiny_weights))
+    body = ckpt.build_model().encoder.body.eval()
+    ckpt.int8_body = int8.calibrate_body(body, [preprocess(draw(f), ckpt.preprocess) for f in ("x + 1", "k > 0")])
+    path = tmp_path / "ranges.safetensors"
+    save_checkpoint(path, ckpt)
+    q = Recognizer.load(path, "cpu", int8=True)
+    assert q.int8_body and q.encoder_precision == "int8" and q.decoder_precision == "int8"
+    assert q.wide_model is not None and q.wide_model.encoder.body is q.model.encoder.body  # one shared body
+    assert _quantised(q.model.encoder.body)
+    fp32 = Recognizer.load(path, "cpu", int8=False)
+    assert not fp32.int8_body and not _quantised(fp32.model.encoder)
+    for formula in ("x + 1", "1 + 2 = 3"):
+        assert q.recognize(draw(formula)).score == pytest.approx(fp32.recognize(draw(formula)).score, abs=0.1)

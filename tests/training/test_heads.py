@@ -40,12 +40,16 @@ def main_ckpt(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_join_adds_the_wide_head(main_ckpt: Path, tmp_path: Path) -> None:
     main = load_checkpoint(main_ckpt)
     save_checkpoint(tmp_path / "wide.safetensors", wide_variant(main))
+    main.int8_body = {"activation_post_process_0": [0.01, 0]}  # the body's int8 ranges go with the body
+    save_checkpoint(tmp_path / "main.safetensors", main)
+    main_ckpt = tmp_path / "main.safetensors"
     out = tmp_path / "joined.safetensors"
     argv = [str(main_ckpt), str(tmp_path / "wide.safetensors"), "--out", str(out), "--metrics", '{"val_bleu": 1.0}']
     assert heads.main(argv) == 0
     joined, wide = load_checkpoint(out), load_checkpoint(tmp_path / "wide.safetensors")
     assert joined.has_wide_head and joined.preprocess == wide.preprocess and joined.metrics == {"val_bleu": 1.0}
     assert joined.provenance["wide_head"]["provenance"] == {"steps": 7}
+    assert joined.int8_body == main.int8_body
     for k, v in main.state_dict.items():
         assert torch.equal(joined.state_dict[k], v)  # the main model unchanged
         if is_head_tensor(k):
