@@ -68,3 +68,15 @@ def test_no_readable_images_is_a_one_line_error(tiny: tuple[Path, Path], tmp_pat
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+@needs_int8
+def test_a_missing_check_split_is_a_note_not_an_error(tiny: tuple[Path, Path], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    src, pack = tiny
+    out = tmp_path / "out.safetensors"
+    assert int8_ranges.main([str(src), "--data", str(pack), "-n", "2", "--augment", "off", "--check-split", "test",
+                             "--out", str(out)]) == 0
+    assert "note: not checked" in capsys.readouterr().err
+    new = load_checkpoint(out)
+    assert new.int8_body and "check" not in new.provenance["int8_body"] and not new.provenance["int8_body"]["augment"]
