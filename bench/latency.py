@@ -92,7 +92,7 @@ def main() -> None:
     from core.device import autocast
 
     def enc() -> None:
-        with torch.inference_mode(), autocast(rec.device, None if rec.int8_body else rec.dtype):
+        with torch.inference_mode(), autocast(rec.device, rec.encoder_dtype):
             rec.model.encoder(x)
 
     pre, reread = rec.preprocess_config, not args.no_retry

@@ -62,25 +62,28 @@ class Recognizer:
         if self.device.type == "cpu" and self.dtype == torch.bfloat16 and not self.int8:
             self.decoder_dtype = torch.bfloat16
         self.model = self._ready(ckpt.build_model())
-        self.wide_model = self._extra_head(ckpt, "wide") if ckpt.has_wide_head else None
-        self.tall_model = self._extra_head(ckpt, "tall") if ckpt.has_tall_head else None
-        # int8 ResNet body too, where the checkpoint carries its activation ranges (``training.int8_ranges``)
+        # int8 ResNet body too, where the checkpoint carries its activation ranges (``training.int8_ranges``);
+        # the extra heads below share whichever body the main model ends up with
         self.int8_body = False
         if self.int8 and ckpt.int8_body:
             body = quantize_body(self.model.encoder.body, ckpt.int8_body)
             if body is not self.model.encoder.body:
-                for m in (self.model, self.wide_model, self.tall_model):
-                    if m is not None:
-                        # still one body shared by the heads; the int8 GraphModule is called as the Sequential was
-                        m.encoder.body = cast(nn.Sequential, body)
+                self.model.encoder.body = cast(nn.Sequential, body)  # the int8 GraphModule is called as the Sequential was
                 self.int8_body = True
+        self.wide_model = self._extra_head(ckpt, "wide") if ckpt.has_wide_head else None
+        self.tall_model = self._extra_head(ckpt, "tall") if ckpt.has_tall_head else None
+
+    @property
+    def encoder_dtype(self) -> torch.dtype | None:
+        """The ResNet body's autocast dtype: None (no autocast) for fp32 and for the int8 body, which takes fp32."""
+        return None if self.int8_body else self.dtype
 
     @property
     def encoder_precision(self) -> str:
         """What the ResNet body computes in: "int8", or autocast's dtype, e.g. "bfloat16", "float32"."""
         if self.int8_body:
             return "int8"
-        return str(self.dtype or torch.float32).removeprefix("torch.")
+        return str(self.encoder_dtype or torch.float32).removeprefix("torch.")
 
     @property
     def decoder_precision(self) -> str:
@@ -163,7 +166,7 @@ class Recognizer:
         if self.device.type == "cpu":
             batch = batch.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            with autocast(self.device, None if self.int8_body else self.dtype):
+            with autocast(self.device, self.encoder_dtype):
                 feats, grid = model.encoder(batch)  # (B, L, D)
             if self.decoder_dtype is not None:
                 feats = feats.to(self.decoder_dtype)

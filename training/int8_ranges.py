@@ -57,17 +57,6 @@ def _canvases(ckpt: Checkpoint, images: Sequence[bytes], augmented: bool = False
     return out
 
 
-def _images(source: str, split: str) -> list[bytes]:
-    from training.dataset import load_samples
-
-    try:
-        return load_samples(source, split, None)[1]
-    except LatexSnipError:
-        raise
-    except (OSError, ValueError, KeyError) as e:
-        raise LatexSnipError(f"{source}: cannot load split {split!r} ({type(e).__name__}: {e})") from None
-
-
 def relative_error(body: torch.nn.Module, int8_body: torch.nn.Module, canvases: Sequence[torch.Tensor]) -> float:
     """sqrt(sum |int8 - fp32|^2 / sum |fp32|^2) over the body's features of ``canvases``."""
     num = den = 0.0
@@ -102,12 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.n < 1 or args.check_n < 0:
         p.error("-n must be at least 1 and --check-n at least 0")
+    # _load_data: data errors as one-line messages, as for eval and soup
     from core import int8
+    from training.evaluate import _load_data
 
     try:
         ckpt = load_checkpoint(args.input)
         body = ckpt.build_model().encoder.body.eval()
-        canvases = _canvases(ckpt, spread(_images(args.data, args.split), args.n), args.augment == "on", args.seed)
+        canvases = _canvases(ckpt, spread(_load_data(args.data, args.split, None)[1], args.n), args.augment == "on",
+                             args.seed)
         if not canvases:
             raise LatexSnipError(f"{args.data} [{args.split}]: no readable images to measure on")
         print(f"measuring the body's activations on {len(canvases)} canvases of {args.data} [{args.split}] ...",
@@ -118,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                                      "torch": torch.__version__.split("+")[0], "engine": "x86 (reduce_range)"}
         if args.check_n:
             try:
-                check = _canvases(ckpt, spread(_images(args.data, args.check_split), args.check_n))
+                check = _canvases(ckpt, spread(_load_data(args.data, args.check_split, None)[1], args.check_n))
             except LatexSnipError as e:
                 print(f"note: not checked ({e})", file=sys.stderr)
                 check = []
