@@ -6,11 +6,12 @@ tokens decoded, and the confidence of the reading (a snip read below the checkpo
 retry_confidence is read again at its retry_glyph_heights: --no-retry switches that off,
 --always-retry reads every snip again, the worst case of one unsure snip). --int8 on/off forces
 or forbids int8 decoder weights and ResNet body (core.int8; auto: on a CPU without fast bf16, as the app does).
-Uses the shipped weights, or --weights; --random uses an untrained model of the default config
+--render-check typesets every candidate reading with TeX and keeps the one that draws the snip (core.render_match,
+one pdflatex run per snip, as the app does). Uses the shipped weights, or --weights; --random uses an untrained model of the default config
 forced to decode --tokens tokens (a fixed-length worst case).
 
     python bench/latency.py [--weights P] [--runs 50] [--threads N] [--image PNG] [--no-retry | --always-retry]
-        [--int8 auto|on|off]
+        [--int8 auto|on|off] [--render-check]
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
     p.add_argument("--random", action="store_true", help="untrained default-config model")
+    p.add_argument("--render-check", action="store_true",
+                   help="keep the reading whose TeX rendering draws the snip (needs TeX Live)")
     p.add_argument("--int8", choices=("auto", "on", "off"), default="auto",
                    help="int8 decoder weights and, given its ranges, ResNet body (core.int8); auto: on a CPU without fast bf16")
     retry = p.add_mutually_exclusive_group()
@@ -95,18 +98,24 @@ def main() -> None:
         with torch.inference_mode(), autocast(rec.device, rec.encoder_dtype):
             rec.model.encoder(x)
 
+    renderer = None
+    if args.render_check:
+        from training.render import formula_renderer
+
+        renderer = formula_renderer(workers=1)
     pre, reread = rec.preprocess_config, not args.no_retry
     res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype), "int8_decoder": rec.int8,
-           "int8_body": rec.int8_body, "reread_unsure": reread,
+           "int8_body": rec.int8_body, "reread_unsure": reread, "render_check": renderer is not None,
            "retry_glyph_heights": list(pre.retry_glyph_heights), "retry_confidence": pre.retry_confidence}
     e = _time(enc, args.runs)
     res["encoder_ms"] = {"p50": round(_pct(e, 0.5), 1), "p95": round(_pct(e, 0.95), 1)}
     for beam in (1, 5):
-        pred = rec.recognize(image, beam=beam, reread_unsure=reread)
-        t = _time(lambda b=beam: rec.recognize(image, beam=b, reread_unsure=reread), args.runs)
+        pred = rec.recognize(image, beam=beam, reread_unsure=reread, renderer=renderer)
+        t = _time(lambda b=beam: rec.recognize(image, beam=b, reread_unsure=reread, renderer=renderer), args.runs)
         res[f"beam{beam}_ms"] = {"p50": round(_pct(t, 0.5), 1), "p95": round(_pct(t, 0.95), 1),
                                  "tokens": len(pred.tokens), "mean": round(statistics.mean(t), 1),
-                                 "confidence": round(math.exp(pred.score), 3)}
+                                 "confidence": round(math.exp(pred.score), 3),
+                                 **({"render_distance": pred.render_distance} if renderer else {})}
     print(json.dumps(res, indent=1))
 
 

@@ -2,7 +2,8 @@
 
 Takes the first N test formulas of the im2latex subset, renders them once per variant (other
 fonts, other resolutions, a screen-like anti-aliased zoomed snip, dark mode, a loose hand-dragged
-crop, heavy JPEG) and decodes them greedy with the shipped weights. Prints one JSON line per
+crop, heavy JPEG) and decodes them with the shipped weights (greedy unless ``--beam`` says; ``--render-check``
+keeps the hypothesis whose rendering draws the image most closely, as ``latexsnip eval --render-check``). Prints one JSON line per
 variant {variant, n_rendered, bleu, edit_score, exact_match, int8, int8_body} and writes a Markdown table.
 The precision is the app's choice for this CPU (int8 decoder weights without fast bf16, and an int8 ResNet
 body where the weights carry its ranges) unless ``--int8 on|off`` says.
@@ -11,6 +12,7 @@ Formulas that fail to render in a variant (or that the recogniser rejects) count
 an empty prediction, so every variant is scored on the same N references.
 
     python bench/robustness.py [-n 300] [--weights P] [--out docs/robustness.md] [--int8 auto|on|off]
+                               [--beam N] [--render-check]
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ from core.errors import ImageError
 from core.int8 import int8_flag
 from core.paths import default_weights_path
 from core.recognizer import Recognizer
+from core.render_match import Renderer
 from training.evaluate import gold_formulas
 from training.metrics import corpus_bleu, edit_score, exact_match
-from training.render import render_formulas
+from training.render import formula_renderer, render_formulas
 
 DEFAULT_TSV = "/work/shared/im2latex/formulas/hf_like_subset.tsv"
 SEED = 0
@@ -114,25 +117,28 @@ VARIANTS: list[Variant] = [
 
 
 def _recognize_all(
-    rec: Recognizer, images: Sequence[Image.Image | None], batch: int
-) -> list[list[str]]:
-    """Greedy token lists; [] for a missing image or one the recogniser rejects."""
+    rec: Recognizer, images: Sequence[Image.Image | None], batch: int, beam: int = 1, renderer: Renderer | None = None
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Token lists; [] for a missing image or one the recogniser rejects. Twice: as read, and as the model alone
+    chose (different only where a render check kept another reading)."""
     hyps: list[list[str]] = [[] for _ in images]
+    firsts: list[list[str] | None] = [None for _ in images]
     present = [(i, im) for i, im in enumerate(images) if im is not None]
     for s in range(0, len(present), batch):
         chunk = present[s : s + batch]
         try:
             for (i, _), p in zip(
-                chunk, rec.recognize_batch([im for _, im in chunk], beam=1), strict=True
+                chunk, rec.recognize_batch([im for _, im in chunk], beam=beam, renderer=renderer), strict=True
             ):
-                hyps[i] = list(p.tokens)
+                hyps[i], firsts[i] = list(p.tokens), p.first_choice.split() if p.first_choice is not None else None
         except ImageError:  # isolate the unusable image(s): they stay misses
             for i, im in chunk:
                 try:
-                    hyps[i] = list(rec.recognize(im, beam=1).tokens)
+                    p = rec.recognize(im, beam=beam, renderer=renderer)
+                    hyps[i], firsts[i] = list(p.tokens), p.first_choice.split() if p.first_choice is not None else None
                 except ImageError:
                     hyps[i] = []
-    return hyps
+    return hyps, [h if f is None else f for h, f in zip(hyps, firsts, strict=True)]
 
 
 def variant_images(
@@ -160,12 +166,15 @@ def variant_images(
 
 
 def score_variant(
-    v: Variant, formulas: Sequence[str], images: Sequence[Image.Image | None], rec: Recognizer, batch: int
+    v: Variant, formulas: Sequence[str], images: Sequence[Image.Image | None], rec: Recognizer, batch: int,
+    beam: int = 1, renderer: Renderer | None = None,
 ) -> dict:
     t1 = time.perf_counter()
-    hyps = _recognize_all(rec, images, batch)
+    hyps, unchecked = _recognize_all(rec, images, batch, beam, renderer)
     t_rec = time.perf_counter() - t1
     refs = [f.split() for f in formulas]
+    checked = {} if renderer is None else {
+        "bleu_unchecked": round(corpus_bleu(refs, unchecked), 2), "exact_unchecked": round(exact_match(refs, unchecked), 4)}
     return {
         "variant": v.name,
         "n": len(formulas),
@@ -174,6 +183,7 @@ def score_variant(
         "edit_score": round(edit_score(refs, hyps), 4),
         "exact_match": round(exact_match(refs, hyps), 4),
         "recognize_s": round(t_rec, 1),
+        **checked,
     }
 
 
@@ -187,7 +197,8 @@ def precision(rec: Recognizer) -> str:
 
 
 def comparison_markdown(
-    rows: list[dict], command: str, labels: list[str], n: int, split: str = "test", precision: str = "float32"
+    rows: list[dict], command: str, labels: list[str], n: int, split: str = "test", precision: str = "float32",
+    decoding: str = "greedy (beam 1)",
 ) -> str:
     """One row per variant, BLEU and exact match per weights file."""
     desc = {v.name: v.description for v in VARIANTS}
@@ -195,7 +206,7 @@ def comparison_markdown(
     lines = [
         *_header("# Robustness: weights compared", command),
         f"The first {n} {split} formulas of the im2latex subset, rendered once per variant with",
-        f"`training.render` and decoded greedy (beam 1) on CPU ({precision}) by each weights file; corpus BLEU-4",
+        f"`training.render` and decoded {decoding} on CPU ({precision}) by each weights file; corpus BLEU-4",
         "(0-100) and exact token match. Formulas that fail to render count as empty predictions.",
         "",
         f"| variant | rendered | {head} | what it is |",
@@ -211,12 +222,13 @@ def comparison_markdown(
     return "\n".join(lines)
 
 
-def markdown(rows: list[dict], command: str, weights: str, n: int, split: str = "test", precision: str = "float32") -> str:
+def markdown(rows: list[dict], command: str, weights: str, n: int, split: str = "test", precision: str = "float32",
+             decoding: str = "greedy (beam 1)") -> str:
     desc = {v.name: v.description for v in VARIANTS}
     lines = [
         *_header("# Robustness of the shipped weights", command),
         f"Weights: `{weights}`. The first {n} {split} formulas of the im2latex subset, rendered once per",
-        f"variant with `training.render` and decoded greedy (beam 1) on CPU ({precision}). BLEU is corpus BLEU-4 (0-100)",
+        f"variant with `training.render` and decoded {decoding} on CPU ({precision}). BLEU is corpus BLEU-4 (0-100)",
         "over tokens; edit score is 1 - token Levenshtein / max length; exact match is the fraction of",
         "formulas whose token sequence equals the reference.",
         "",
@@ -224,13 +236,20 @@ def markdown(rows: list[dict], command: str, weights: str, n: int, split: str = 
         f"with an empty prediction, so every row is scored on the same {n} references; `rendered`",
         "says how many images the variant actually had.",
         "",
-        "| variant | rendered | BLEU | edit score | exact match | what it is |",
-        "|---|---:|---:|---:|---:|---|",
+    ]
+    checked = bool(rows) and "bleu_unchecked" in rows[0]
+    if checked:
+        lines += ["The last two columns score the same readings as the model alone chooses among them (no render check).", ""]
+    lines += [
+        "| variant | rendered | BLEU | edit score | exact match |" + (" BLEU unchecked | exact unchecked |" if checked
+                                                                       else "") + " what it is |",
+        "|---|---:|---:|---:|---:|" + ("---:|---:|" if checked else "") + "---|",
     ]
     for r in rows:
+        unchecked = f" {r['bleu_unchecked']:.1f} | {r['exact_unchecked']:.3f} |" if checked else ""
         lines.append(
             f"| {r['variant']} | {r['n_rendered']}/{r['n']} | {r['bleu']:.1f} | {r['edit_score']:.3f} | "
-            f"{r['exact_match']:.3f} | {desc.get(r['variant'], '')} |"
+            f"{r['exact_match']:.3f} |{unchecked} {desc.get(r['variant'], '')} |"
         )
     lines.append("")
     return "\n".join(lines)
@@ -238,7 +257,7 @@ def markdown(rows: list[dict], command: str, weights: str, n: int, split: str = 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        description="Score the shipped weights (greedy) on the first N im2latex test formulas rendered "
+        description="Score the shipped weights on the first N im2latex test formulas rendered "
         "in several variants (fonts, dpi, screen snip, dark mode, loose crop, JPEG).",
     )
     ap.add_argument(
@@ -263,6 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated subset of: " + ", ".join(v.name for v in VARIANTS),
     )
     ap.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
+    ap.add_argument("--beam", type=int, default=1, help="beam width (default 1 = greedy)")
+    ap.add_argument("--render-check", action="store_true",
+                    help="typeset every hypothesis and keep the one that draws the image most closely "
+                         "(core.render_match; the candidates are rendered in Computer Modern, as the app does)")
     ap.add_argument("--batch", type=int, default=16, help="recognition batch size (default 16)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
@@ -295,12 +318,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(set(labels)) < len(labels):
         labels = shown
 
+    renderer = formula_renderer(workers=args.workers) if args.render_check else None
+    decoding = ("greedy (beam 1)" if args.beam == 1 else f"with beam {args.beam}") + (
+        ", every hypothesis checked against its Computer Modern rendering (`core.render_match`)" if renderer else "")
     rows = []
     cache: dict[str, list] = {}
     for v in variants:
         images, t_render = variant_images(v, formulas, args.workers, cache)
         for label, rec in zip(labels, recs, strict=True):
-            row = {**score_variant(v, formulas, images, rec, args.batch), "render_s": round(t_render, 1),
+            row = {**score_variant(v, formulas, images, rec, args.batch, args.beam, renderer),
+                   "render_s": round(t_render, 1),
                    "int8": rec.int8, "int8_body": rec.int8_body}
             if len(recs) > 1:
                 row["weights"] = label
@@ -313,9 +340,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if len(recs) == 1:
-        text = markdown(rows, command.strip(), shown[0], len(formulas), args.split, precision(recs[0]))
+        text = markdown(rows, command.strip(), shown[0], len(formulas), args.split, precision(recs[0]), decoding)
     else:
-        text = comparison_markdown(rows, command.strip(), labels, len(formulas), args.split, precision(recs[0]))
+        text = comparison_markdown(rows, command.strip(), labels, len(formulas), args.split, precision(recs[0]),
+                                   decoding)
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out}", file=sys.stderr)
     return 0

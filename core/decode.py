@@ -57,7 +57,6 @@ def greedy(model: Im2Latex, feats: torch.Tensor, max_len: int | None = None) -> 
     return results
 
 
-@torch.inference_mode()
 def beam_search(
     model: Im2Latex, feats: torch.Tensor, beam: int = 5, max_len: int | None = None, alpha_len: float = 1.0
 ) -> list[Decoded]:
@@ -65,6 +64,15 @@ def beam_search(
     (log p / len ** alpha_len). feats (B, L, D) -> best hypothesis per image."""
     if beam <= 1:
         return greedy(model, feats, max_len)
+    return [hyps[0] for hyps in beam_search_nbest(model, feats, beam, max_len, alpha_len)]
+
+
+@torch.inference_mode()
+def beam_search_nbest(
+    model: Im2Latex, feats: torch.Tensor, beam: int = 5, max_len: int | None = None, alpha_len: float = 1.0
+) -> list[list[Decoded]]:
+    """``beam_search``'s finished hypotheses, up to ``beam`` per image, best first. feats (B, L, D)."""
+    beam = max(beam, 1)
     max_len = max_len or model.cfg.max_len
     dec = model.decoder
     b, length, _ = feats.shape
@@ -127,9 +135,7 @@ def beam_search(
         hist_alpha = torch.cat([hist_alpha.index_select(0, idx), alpha.float().index_select(0, idx)[:, None]], dim=1)
         state = state.select(idx)
         scores = keep_scores.to(dev)
-    results = []
-    for i in range(b):
-        best = max(finished[i], key=lambda f: f[0])
-        norm_score, ids, lps, alphas = best
-        results.append(Decoded(ids, [math.exp(x) for x in lps], norm_score, alphas.cpu()))
-    return results
+    return [
+        [Decoded(ids, [math.exp(x) for x in lps], norm_score, alphas.cpu()) for norm_score, ids, lps, alphas in hyps]
+        for hyps in finished  # sorted best first as they were kept
+    ]

@@ -24,6 +24,11 @@ class Prediction:
     ms: float = 0.0  # wall time of the whole recognise call
     attention: np.ndarray | None = field(default=None, repr=False)  # (T, Hf, Wf)
     model_input: np.ndarray | None = field(default=None, repr=False)  # (H, W) float32
+    # with a renderer (core.render_match): how far the kept reading's rendering is from the snip, 0 = the same
+    # columns; None: not compared, or no reading rendered close to the snip
+    render_distance: float | None = None
+    # with a renderer: the model's most confident reading where the render check kept another one, else None
+    first_choice: str | None = None
 
     @property
     def confidence(self) -> float:
@@ -31,4 +36,9 @@ class Prediction:
         return math.exp(self.score)
 
     def to_json(self) -> dict[str, object]:
-        return {"latex": self.latex, "score": round(self.score, 4), "ms": round(self.ms, 1)}
+        out: dict[str, object] = {"latex": self.latex, "score": round(self.score, 4), "ms": round(self.ms, 1)}
+        if self.render_distance is not None:
+            out["render_distance"] = round(self.render_distance, 4)
+        if self.first_choice is not None:
+            out["first_choice"] = self.first_choice
+        return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -13,16 +15,20 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch import nn
 
+from core import render_match
 from core.checkpoint import Checkpoint, load_checkpoint
-from core.decode import Decoded, beam_search, greedy
+from core.decode import Decoded, beam_search, beam_search_nbest, greedy
 from core.device import autocast, autocast_dtype, cpu_has_bf16, pick_device
 from core.errors import ConfigError, ImageError
 from core.int8 import int8_available, quantize_body, quantize_decoder, want_int8
 from core.model import Im2Latex
 from core.prediction import Prediction
 from core.preprocess import pad_stack, preprocess
+from core.render_match import Renderer
 
+log = logging.getLogger(__name__)
 ImageLike = Image.Image | np.ndarray | str | Path
+_Reading = tuple[Decoded, tuple[int, int], torch.Tensor]  # a hypothesis, its feature grid (Hf, Wf), its canvas
 
 
 def open_image(image: ImageLike) -> Image.Image | np.ndarray:
@@ -111,15 +117,23 @@ class Recognizer:
     def load(cls, path: str | Path, device: str = "auto", int8: bool | None = None) -> Recognizer:
         return cls(load_checkpoint(path), device, int8)
 
-    def recognize(self, image: ImageLike, beam: int = 1, reread_unsure: bool = True) -> Prediction:
-        return self.recognize_batch([image], beam=beam, reread_unsure=reread_unsure)[0]
+    def recognize(
+        self, image: ImageLike, beam: int = 1, reread_unsure: bool = True, renderer: Renderer | None = None
+    ) -> Prediction:
+        return self.recognize_batch([image], beam=beam, reread_unsure=reread_unsure, renderer=renderer)[0]
 
     def recognize_batch(
-        self, images: Sequence[ImageLike], beam: int = 1, reread_unsure: bool = True
+        self,
+        images: Sequence[ImageLike],
+        beam: int = 1,
+        reread_unsure: bool = True,
+        renderer: Renderer | None = None,
     ) -> list[Prediction]:
         """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate).
         ``reread_unsure=False`` reads each image once even where the checkpoint's preprocessing would
-        read an unsure one again at its ``retry_glyph_heights``."""
+        read an unsure one again at its ``retry_glyph_heights``. With a ``renderer`` every reading's
+        hypotheses (all ``beam`` of them) are typeset and the one that draws the snip most closely is
+        kept (``core.render_match``); without one, the most confident reading."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
         arrays = [preprocess(im, self.preprocess_config) for im in opened]
@@ -129,39 +143,68 @@ class Recognizer:
         groups: dict[str, list[int]] = {}
         for i, a in enumerate(arrays):
             groups.setdefault(self.preprocess_config.head_for(a.shape[-2], a.shape[-1], extra), []).append(i)
-        decoded: dict[int, tuple[Decoded, tuple[int, int]]] = {}
+        nbest = renderer is not None
+        readings: dict[int, list[_Reading]] = {}
         for name, idx in groups.items():
-            ds, grid = self._decode(models[name], [arrays[i] for i in idx], beam)
-            decoded.update({i: (d, grid) for i, d in zip(idx, ds, strict=True)})
+            hyps, grid = self._decode(models[name], [arrays[i] for i in idx], beam, nbest)
+            readings.update({i: [(d, grid, arrays[i]) for d in hs] for i, hs in zip(idx, hyps, strict=True)})
         if reread_unsure:
-            self._retry_unsure(opened, arrays, groups.get("main", []), decoded, beam)
+            self._retry_unsure(opened, groups.get("main", []), readings, beam, nbest)
+        first = [max(readings[i], key=lambda r: r[0].score) for i in range(len(arrays))]
+        chosen: list[tuple[_Reading, float | None]] = [(r, None) for r in first]
+        if renderer is not None:
+            chosen = self._closest_renderings(opened, readings, renderer)
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
-        return [self._prediction(decoded[i][0], a, *decoded[i][1], ms) for i, a in enumerate(arrays)]
+        preds = [self._prediction(d, a, *grid, ms, dist) for (d, grid, a), dist in chosen]
+        return [p if f[0] is c[0][0] else dataclasses.replace(p, first_choice=" ".join(self.vocab.decode(f[0].ids)))
+                for p, f, c in zip(preds, first, chosen, strict=True)]
 
     def _retry_unsure(
         self,
         images: list[Image.Image | np.ndarray],
-        arrays: list[torch.Tensor],
         main_idx: list[int],
-        decoded: dict[int, tuple[Decoded, tuple[int, int]]],
+        readings: dict[int, list[_Reading]],
         beam: int,
+        nbest: bool,
     ) -> None:
-        """Reads the main head's unsure snips again at the retry glyph heights (``PreprocessConfig``) and
-        keeps, in ``decoded`` and ``arrays``, each snip's most confident reading."""
+        """Reads the main head's unsure snips again at the retry glyph heights (``PreprocessConfig``) and adds
+        those readings to ``readings``."""
         threshold = math.log(self.preprocess_config.retry_confidence)
-        unsure = [i for i in main_idx if decoded[i][0].score < threshold]
+        unsure = [i for i in main_idx if max(r[0].score for r in readings[i]) < threshold]
         again = [(i, preprocess(images[i], cfg)) for cfg in self.preprocess_config.retry_configs() for i in unsure]
         again = [(i, a) for i, a in again if not self.preprocess_config.is_enlarged(a.shape[-2], a.shape[-1])]
         if not again:
             return
         # one batch for all the retries: decoding costs little more for more rows
-        ds, grid = self._decode(self.model, [a for _, a in again], beam)
-        for (i, a), d in zip(again, ds, strict=True):
-            if d.score > decoded[i][0].score:
-                decoded[i], arrays[i] = (d, grid), a
+        hyps, grid = self._decode(self.model, [a for _, a in again], beam, nbest)
+        for (i, a), hs in zip(again, hyps, strict=True):
+            readings[i] += [(d, grid, a) for d in hs]
 
-    def _decode(self, model: Im2Latex, arrays: list[torch.Tensor], beam: int) -> tuple[list[Decoded], tuple[int, int]]:
-        """Decoded rows and the feature grid (Hf, Wf) of one batch read by one head."""
+    def _closest_renderings(
+        self, images: list[Image.Image | np.ndarray], readings: dict[int, list[_Reading]], renderer: Renderer
+    ) -> list[tuple[_Reading, float | None]]:
+        """Per image, the reading whose rendering is closest to it (the most confident of equals), or the most
+        confident reading where none is close (``core.render_match``); with that rendering's distance."""
+        ordered = [sorted(readings[i], key=lambda r: -r[0].score) for i in range(len(images))]
+        texts = sorted({" ".join(self.vocab.decode(r[0].ids)) for rs in ordered for r in rs})
+        try:
+            rendered = dict(zip(texts, renderer(texts), strict=True))
+        except Exception as e:  # an optional check: a broken TeX set-up must not cost the reading itself
+            log.warning("render check skipped: %s: %s", type(e).__name__, e)
+            return [(rs[0], None) for rs in ordered]
+        out: list[tuple[_Reading, float | None]] = []
+        for im, rs in zip(images, ordered, strict=True):
+            cfg = self.preprocess_config
+            renders = [rendered[" ".join(self.vocab.decode(r[0].ids))] for r in rs]
+            best, dists = render_match.closest(render_match.snip_ink(im, cfg), renders)
+            out.append((rs[best], dists[best]) if best is not None else (rs[0], None))
+        return out
+
+    def _decode(
+        self, model: Im2Latex, arrays: list[torch.Tensor], beam: int, nbest: bool = False
+    ) -> tuple[list[list[Decoded]], tuple[int, int]]:
+        """Per canvas of one batch read by one head, its best hypothesis (all ``beam`` of them with ``nbest``),
+        and the feature grid (Hf, Wf)."""
         batch = pad_stack(arrays).to(self.device)  # (B, 1, H, W)
         if self.device.type == "cpu":
             batch = batch.contiguous(memory_format=torch.channels_last)
@@ -175,10 +218,15 @@ class Recognizer:
                 # diverged or corrupt model gives: it then reads garbage, as in fp32, instead of raising
                 feats = torch.nan_to_num(feats.float(), nan=0.0, posinf=0.0, neginf=0.0)
             with autocast(self.device, self.dtype if self.decoder_dtype is None and not self.int8 else None):
-                decoded = beam_search(model, feats, beam) if beam > 1 else greedy(model, feats)
-        return decoded, grid
+                if beam <= 1:
+                    return [[d] for d in greedy(model, feats)], grid
+                if nbest:
+                    return beam_search_nbest(model, feats, beam), grid
+                return [[d] for d in beam_search(model, feats, beam)], grid
 
-    def _prediction(self, d: Decoded, model_input: torch.Tensor, hf: int, wf: int, ms: float) -> Prediction:
+    def _prediction(
+        self, d: Decoded, model_input: torch.Tensor, hf: int, wf: int, ms: float, render_distance: float | None
+    ) -> Prediction:
         tokens = self.vocab.decode(d.ids)
         attention = d.alphas.float().numpy().reshape(-1, hf, wf) if d.alphas.numel() else np.zeros((0, hf, wf), np.float32)
         keep = [i for i, t in enumerate(d.ids) if t >= 4]
@@ -190,4 +238,5 @@ class Recognizer:
             ms=ms,
             attention=attention[keep] if len(keep) != len(d.ids) else attention,
             model_input=model_input[0].numpy(),
+            render_distance=render_distance,
         )

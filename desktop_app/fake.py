@@ -26,8 +26,9 @@ class FakeRecognizer:
         self.fail_with = fail_with
         self.calls: list[tuple[tuple[int, ...], int]] = []
         self.rereads: list[bool] = []  # reread_unsure of each call
+        self.renderers: list[Any] = []  # the renderer each call was given (None: no render check)
 
-    def recognize(self, image: Any, beam: int = 1, reread_unsure: bool = True) -> Any:
+    def recognize(self, image: Any, beam: int = 1, reread_unsure: bool = True, renderer: Any = None) -> Any:
         from core.errors import ImageError
         from core.prediction import Prediction
 
@@ -35,6 +36,7 @@ class FakeRecognizer:
         arr = np.asarray(image)
         self.calls.append((tuple(arr.shape), beam))
         self.rereads.append(reread_unsure)
+        self.renderers.append(renderer)
         if self.delay_s:
             time.sleep(self.delay_s)
         if self.fail_with is not None:

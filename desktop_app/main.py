@@ -381,7 +381,7 @@ class LatexSnipApp(QObject):
         self.last_beam = beam
         self.result_window.set_snip(image)
         self.show_result()
-        return self.worker.submit(qimage_to_rgb(image), beam, self.settings.reread_unsure)
+        return self.worker.submit(qimage_to_rgb(image), beam, self.settings.reread_unsure, self.settings.render_check)
 
     def retry(self, beam: int = 5) -> None:
         if self.last_snip is None:
@@ -389,7 +389,7 @@ class LatexSnipApp(QObject):
         self.last_beam = beam
         self.result_window.info_label.setText(f"Recognising again with beam {beam} ...")
         self.result_window._set_busy(True)
-        self.worker.submit(qimage_to_rgb(self.last_snip), beam, self.settings.reread_unsure)
+        self.worker.submit(qimage_to_rgb(self.last_snip), beam, self.settings.reread_unsure, self.settings.render_check)
 
     def _on_result(self, job_id: int, pred: Any) -> None:
         if self._closing:  # a queued signal from the worker after shutdown

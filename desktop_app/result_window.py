@@ -50,6 +50,15 @@ def copy_text(text: str) -> None:
     cb.setText(text)
 
 
+def render_check_note(pred: Any) -> str:
+    """What the render check (core.render_match) said about a prediction, for the info line: nothing when it
+    did not run or no candidate rendered like the snip."""
+    if getattr(pred, "render_distance", None) is None:
+        return ""
+    changed = getattr(pred, "first_choice", None) is not None
+    return "  ·  renders like the snip" + (" (not the model's first choice)" if changed else "")
+
+
 def display_input(model_input: np.ndarray) -> np.ndarray:
     """The model input as dark ink on white, whichever polarity the recogniser used.
 
@@ -308,8 +317,10 @@ class ResultWindow(QWidget):
         conf = float(pred.confidence)
         self.info_label.setText(
             f"Confidence {conf:.0%}  ·  {len(self._tokens)} tokens, {n_low} uncertain  ·  "
-            f"{pred.ms:.0f} ms  ·  beam {beam}"
+            f"{pred.ms:.0f} ms  ·  beam {beam}{render_check_note(pred)}"
         )
+        first = getattr(pred, "first_choice", None)
+        self.info_label.setToolTip(f"The model's own first choice was:\n{first}" if first else "")
         self.edit.setPlainText(pred.latex)
         self._request_preview()  # no debounce for a fresh result
         self._set_busy(False)

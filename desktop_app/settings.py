@@ -30,6 +30,7 @@ class Settings:
     auto_copy: bool = True
     beam_width: int = 1
     reread_unsure: bool = True  # read an unsure snip again at other glyph heights (slower for it)
+    render_check: bool = True  # typeset the candidate readings with TeX, keep the one that draws the snip
     device: str = "auto"
     weights_file: str = ""  # empty: the bundled default weights
     preview_renderer: str = "auto"
@@ -160,6 +161,12 @@ class SettingsDialog(QDialog):
             "When the model is unsure of a reading, it reads the snip again with the formula scaled to "
             "other glyph heights and keeps the most confident reading (only with weights that say so)."
         )
+        self.render_check = QCheckBox("Check readings against their TeX rendering (needs TeX Live)")
+        self.render_check.setChecked(current.render_check)
+        self.render_check.setToolTip(
+            "Typesets the model's candidate readings with pdflatex and keeps the one whose rendering draws "
+            "the snip most closely; best with a beam width of 5. Without TeX Live it does nothing."
+        )
         self.device = QComboBox()
         self.device.addItems(list(DEVICES))
         self.device.setCurrentText(current.device)
@@ -199,6 +206,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.auto_copy)
         form.addRow("Beam width:", self.beam)
         form.addRow("", self.reread)
+        form.addRow("", self.render_check)
         form.addRow("Device:", self.device)
         form.addRow("Weights file:", wrow)
         form.addRow("Preview renderer:", self.renderer)
@@ -224,6 +232,7 @@ class SettingsDialog(QDialog):
             auto_copy=self.auto_copy.isChecked(),
             beam_width=self.beam.value(),
             reread_unsure=self.reread.isChecked(),
+            render_check=self.render_check.isChecked(),
             device=self.device.currentText(),
             weights_file=self.weights.text().strip(),
             preview_renderer=self.renderer.currentText(),

@@ -88,6 +88,25 @@ class Job:
     image: Any  # numpy (H, W, 3) uint8
     beam: int
     reread_unsure: bool = True  # read an unsure snip again at other glyph heights (core.recognizer)
+    render_check: bool = False  # keep the reading whose TeX rendering draws the snip (core.render_match)
+
+
+# () -> a core.render_match.Renderer, or None where it cannot render (no TeX)
+RendererFactory = Callable[[], Any]
+
+
+def default_renderer() -> Any:
+    """The TeX renderer the training data was made with (one process: a snip has a dozen candidates), or None
+    when pdflatex / Ghostscript are missing; runs in the worker thread."""
+    from core.errors import LatexSnipError
+    from training.render import check_tex, formula_renderer
+
+    try:
+        check_tex()
+    except LatexSnipError as exc:
+        log.info("render check off: %s", exc)
+        return None
+    return formula_renderer(workers=1)
 
 
 def _user_message(exc: BaseException) -> str:
@@ -109,9 +128,12 @@ class RecognizerWorker(QObject):
     result = Signal(int, object)  # job id, Prediction
     failed = Signal(int, str)  # job id, message
 
-    def __init__(self, loader: Loader | None = None) -> None:
+    def __init__(self, loader: Loader | None = None, renderer_factory: RendererFactory | None = None) -> None:
         super().__init__()
         self._loader = loader or default_loader
+        self._renderer_factory = renderer_factory or default_renderer
+        self._renderer: Any = None
+        self._renderer_made = False
         self._model: Any = None
         self._lock = threading.Lock()
         self._pending: Job | None = None
@@ -171,11 +193,15 @@ class RecognizerWorker(QObject):
             return
         t0 = time.perf_counter()
         try:
-            pred = self._model.recognize(job.image, beam=job.beam, reread_unsure=job.reread_unsure)
+            extra = {}
+            if job.render_check and self._get_renderer() is not None:
+                extra["renderer"] = self._renderer
+            pred = self._model.recognize(job.image, beam=job.beam, reread_unsure=job.reread_unsure, **extra)
             log.info(
-                "recognised job %d (beam %d) in %.0f ms",
+                "recognised job %d (beam %d%s) in %.0f ms",
                 job.job_id,
                 job.beam,
+                ", render check" if extra else "",
                 (time.perf_counter() - t0) * 1000,
             )
         except Exception as exc:
@@ -188,6 +214,17 @@ class RecognizerWorker(QObject):
                 return
         self.result.emit(job.job_id, pred)
 
+    def _get_renderer(self) -> Any:
+        """The renderer, made on first use (None for good when it cannot be made: the check is then skipped)."""
+        if not self._renderer_made:
+            self._renderer_made = True
+            try:
+                self._renderer = self._renderer_factory()
+            except Exception as exc:  # a broken TeX set-up must not stop recognition
+                log.warning("render check off: %s", exc)
+                self._renderer = None
+        return self._renderer
+
 
 class WorkerController(QObject):
     """GUI-side owner of the worker thread."""
@@ -199,11 +236,13 @@ class WorkerController(QObject):
     _load_requested = Signal(str, str)
     _process_requested = Signal()
 
-    def __init__(self, loader: Loader | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, loader: Loader | None = None, parent: QObject | None = None, renderer_factory: RendererFactory | None = None
+    ) -> None:
         super().__init__(parent)
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("latexsnip-recognizer")
-        self.worker = RecognizerWorker(loader)
+        self.worker = RecognizerWorker(loader, renderer_factory)
         self.worker.moveToThread(self.worker_thread)
         self._load_requested.connect(self.worker.load)
         self._process_requested.connect(self.worker.process)
@@ -219,10 +258,10 @@ class WorkerController(QObject):
     def load(self, path: Path | str, device: str = "auto") -> None:
         self._load_requested.emit(str(path), device)
 
-    def submit(self, image: Any, beam: int = 1, reread_unsure: bool = True) -> int:
+    def submit(self, image: Any, beam: int = 1, reread_unsure: bool = True, render_check: bool = False) -> int:
         """Queue a recognition; a still-pending older job is replaced. Returns the job id."""
         self._next_id += 1
-        job = Job(self._next_id, image, beam, reread_unsure)
+        job = Job(self._next_id, image, beam, reread_unsure, render_check)
         self.latest_job = job.job_id
         replaced = self.worker.post(job)
         if replaced is None:

@@ -53,7 +53,8 @@ from training.metrics import (
 
 PROG = "latexsnip eval"
 METRIC_KEYS = ("n", "missing", "bleu", "edit_score", "exact_match", "exact_ignoring_braces",
-               "exact_ignoring_braces_spacing", "image_match", "ms_per_image")
+               "exact_ignoring_braces_spacing", "image_match", "ms_per_image", "render_check_changed",
+               "without_render_check")
 
 
 def text_metrics(refs: Sequence[Sequence[str]], hyps: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -106,8 +107,12 @@ def _tokens_of(pred: Any) -> list[str]:
     return tokenize(getattr(pred, "latex", pred))
 
 
-def _recognize_chunk(recognizer: Any, chunk: Sequence[Any], beam: int) -> list[tuple[list[str], str | None]]:
-    """(tokens, error) per image; a batch with an unusable image is re-run image by image."""
+def _recognize_chunk(
+    recognizer: Any, chunk: Sequence[Any], beam: int, renderer: Any = None
+) -> list[tuple[list[str], str | None, list[str] | None]]:
+    """(tokens, error, the model's first choice where a render check kept another reading) per image; a batch
+    with an unusable image is re-run image by image."""
+    kw = {"beam": beam} if renderer is None else {"beam": beam, "renderer": renderer}
     imgs: list[Any] = []
     bad: dict[int, str] = {}
     for i, item in enumerate(chunk):
@@ -117,20 +122,26 @@ def _recognize_chunk(recognizer: Any, chunk: Sequence[Any], beam: int) -> list[t
             bad[i] = str(e)
             imgs.append(None)
     good = [i for i in range(len(chunk)) if i not in bad]
-    out: list[tuple[list[str], str | None]] = [([], bad.get(i)) for i in range(len(chunk))]
+    out: list[tuple[list[str], str | None, list[str] | None]] = [([], bad.get(i), None) for i in range(len(chunk))]
     if not good:
         return out
     try:
-        preds = recognizer.recognize_batch([imgs[i] for i in good], beam=beam)
+        preds = recognizer.recognize_batch([imgs[i] for i in good], **kw)
         for i, p in zip(good, preds, strict=True):
-            out[i] = (_tokens_of(p), None)
+            out[i] = (_tokens_of(p), None, _first_choice(p))
     except ImageError:
         for i in good:
             try:
-                out[i] = (_tokens_of(recognizer.recognize_batch([imgs[i]], beam=beam)[0]), None)
+                p = recognizer.recognize_batch([imgs[i]], **kw)[0]
+                out[i] = (_tokens_of(p), None, _first_choice(p))
             except ImageError as e:
-                out[i] = ([], str(e))
+                out[i] = ([], str(e), None)
     return out
+
+
+def _first_choice(pred: Any) -> list[str] | None:
+    first = getattr(pred, "first_choice", None)
+    return tokenize(first) if first is not None else None
 
 
 def evaluate(
@@ -140,16 +151,20 @@ def evaluate(
     beam: int = 1,
     batch: int = 32,
     progress: Callable[[int, int], None] | None = None,
+    renderer: Any = None,
 ) -> dict[str, Any]:
     """Recognise ``images`` (PIL images, arrays, paths or encoded bytes) and score them against
     ``formulas`` (gold, whitespace-tokenised).
 
     ``recognizer`` needs only ``recognize_batch(images, beam=...) -> list`` of objects with
-    ``tokens`` (or ``latex``). Returns a dict with the metrics ``n``, ``bleu`` (0..100),
+    ``tokens`` (or ``latex``); with a ``renderer`` (``core.render_match.Renderer``) it is passed on as
+    ``recognize_batch(..., renderer=renderer)``. Returns a dict with the metrics ``n``, ``bleu`` (0..100),
     ``edit_score`` (0..1), ``exact_match`` (0..1), ``exact_ignoring_braces`` and
     ``exact_ignoring_braces_spacing`` (0..1, diagnostics), ``ms_per_image``, ``failed`` (images that
     raised ImageError, scored as empty predictions), and per item ``predictions`` (str, "" when
-    failed), ``errors`` (str or None) and ``edit_distances`` (token Levenshtein to the gold).
+    failed), ``errors`` (str or None) and ``edit_distances`` (token Levenshtein to the gold). With a
+    ``renderer`` also ``render_check_changed`` (readings the check changed), ``without_render_check`` (the text
+    metrics of the model's own choices among the same readings) and ``unchecked_predictions``.
     """
     if len(images) != len(formulas):
         raise ValueError(f"{len(images)} images but {len(formulas)} formulas")
@@ -157,6 +172,7 @@ def evaluate(
         raise ValueError("batch and beam must be >= 1")
     n = len(images)
     hyps: list[list[str]] = [[] for _ in range(n)]
+    firsts: list[list[str] | None] = [None] * n
     errors: list[str | None] = [None] * n
     # Batches of similar widths (a proxy for length): a batch decodes until its longest formula
     # ends and, with trimmed canvases, is as wide as its widest image.
@@ -164,15 +180,23 @@ def evaluate(
     t0 = time.perf_counter()
     for s in range(0, n, batch):
         idx = order[s : s + batch]
-        for i, (toks, err) in zip(idx, _recognize_chunk(recognizer, [images[i] for i in idx], beam), strict=True):
-            hyps[i], errors[i] = toks, err
+        chunk = _recognize_chunk(recognizer, [images[i] for i in idx], beam, renderer)
+        for i, (toks, err, first) in zip(idx, chunk, strict=True):
+            hyps[i], errors[i], firsts[i] = toks, err, first
         if progress is not None:
             progress(min(s + batch, n), n)
     elapsed = time.perf_counter() - t0
     refs = [tokenize(f) for f in formulas]
+    checked = {}
+    if renderer is not None:  # the same readings scored as the model alone chooses among them
+        unchecked = [h if f is None else f for h, f in zip(hyps, firsts, strict=True)]
+        checked = {"render_check_changed": sum(f is not None for f in firsts),
+                   "without_render_check": text_metrics(refs, unchecked),
+                   "unchecked_predictions": [" ".join(h) for h in unchecked]}
     return {
         "n": n,
         **text_metrics(refs, hyps),
+        **checked,
         "ms_per_image": 1000.0 * elapsed / max(n, 1),
         "failed": sum(e is not None for e in errors),
         "predictions": [" ".join(h) for h in hyps],
@@ -305,7 +329,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="FILE", help="write the worst predictions: FILE.html, or FILE.md + PNGs")
     p.add_argument("--report-count", type=_positive, default=50, help="items in the report (default 50)")
     p.add_argument("--image-match", action="store_true", help="also render both sides and compare images (needs TeX)")
-    p.add_argument("--workers", type=_positive, default=2, help="render processes for --image-match (default 2)")
+    p.add_argument("--render-check", action="store_true",
+                   help="typeset every hypothesis of every reading with TeX and keep the one that draws the image most "
+                        "closely (core.render_match; needs TeX Live; use with --beam 5)")
+    p.add_argument("--workers", type=_positive, default=2,
+                   help="render processes for --image-match and --render-check (default 2)")
     p.add_argument("--gold", metavar="TSV", help="the split's full formula list (TSV with a formula_norm or formula "
                    "column and a split column, e.g. the im2latex hf_like_subset.tsv): its formulas that DATA has no "
                    "image for are scored as empty predictions, so BLEU/edit/exact are over the whole split")
@@ -375,7 +403,11 @@ def score_missing_as_empty(res: dict[str, Any], formulas: Sequence[str], gold: S
             missing.append(f)
     refs = [tokenize(f) for f in [*formulas, *missing]]
     hyps = [p.split() for p in res["predictions"]] + [[] for _ in missing]
-    return {**res, "n": len(refs), "missing": len(missing), **text_metrics(refs, hyps)}
+    out = {**res, "n": len(refs), "missing": len(missing), **text_metrics(refs, hyps)}
+    if "unchecked_predictions" in res:
+        unchecked = [p.split() for p in res["unchecked_predictions"]] + [[] for _ in missing]
+        out["without_render_check"] = text_metrics(refs, unchecked)
+    return out
 
 
 def _load_recognizer(weights: Path, device: str, int8: str = "auto") -> Any:
@@ -398,8 +430,14 @@ def main(argv: list[str] | None = None) -> int:
             recognizer.preprocess_config = config_with(recognizer.preprocess_config, args.preprocess)
         print(f"loading {args.data} [{args.split}] ...", file=sys.stderr, flush=True)
         formulas, images = _load_data(args.data, args.split, args.limit)
+        renderer = None
+        if args.render_check:
+            from training.render import check_tex, formula_renderer
+
+            check_tex()
+            renderer = formula_renderer(workers=args.workers)
         res = evaluate(recognizer, images, formulas, beam=args.beam, batch=args.batch,
-                       progress=_Progress("recognising"))
+                       progress=_Progress("recognising"), renderer=renderer)
         if res["failed"]:
             print(f"note: {res['failed']} image(s) could not be recognised; scored as empty predictions",
                   file=sys.stderr)
@@ -425,7 +463,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}))
         else:
-            print(f"evaluated {res['n']} images of {args.data} [{args.split}] with {weights.name} (beam {args.beam})")
+            check = ", render check" if args.render_check else ""
+            print(f"evaluated {res['n']} images of {args.data} [{args.split}] with {weights.name} "
+                  f"(beam {args.beam}{check})")
             if "missing" in res:
                 print(f"  missing      {res['missing']} (no image; scored as empty)")
             print(f"  BLEU-4       {res['bleu']:.2f}")
@@ -437,6 +477,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  speed        {res['ms_per_image']:.1f} ms/image")
             if res["failed"]:
                 print(f"  unreadable   {res['failed']} (scored as empty)")
+            if "without_render_check" in res:
+                w = res["without_render_check"]
+                print(f"  render check changed {res['render_check_changed']} reading(s); without it: BLEU-4 "
+                      f"{w['bleu']:.2f}, edit score {w['edit_score']:.4f}, exact match {w['exact_match']:.4f}")
         return 0
     except (LatexSnipError, OSError) as e:
         print(f"{PROG}: {e}", file=sys.stderr)

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from core.render_match import column_ids, levenshtein_matrix
+
 __all__ = [
     "BINARIZE_THRESHOLD",
     "GROUPING_BRACES",
@@ -195,38 +197,9 @@ def _ink(img: Any) -> np.ndarray:
     return arr <= BINARIZE_THRESHOLD
 
 
-def _column_ids(gold: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each pixel column -> an integer id (equal columns, equal ids), heights padded to match."""
-    h = max(gold.shape[0], pred.shape[0])
-    ids: dict[bytes, int] = {}
-    out = []
-    for mask in (gold, pred):
-        if mask.shape[0] < h:
-            mask = np.vstack([mask, np.zeros((h - mask.shape[0], mask.shape[1]), bool)])
-        cols = np.ascontiguousarray(mask.T)
-        out.append(np.array([ids.setdefault(c.tobytes(), len(ids)) for c in cols], dtype=np.int64))
-    return out[0], out[1]
-
-
-def _levenshtein_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Full DP matrix D[i, j] = distance(a[:i], b[:j]); rows vectorised with numpy."""
-    n, m = len(a), len(b)
-    d = np.empty((n + 1, m + 1), dtype=np.int32)
-    d[0] = np.arange(m + 1)
-    offs = np.arange(m + 1, dtype=np.int32)
-    for i in range(1, n + 1):
-        prev = d[i - 1]
-        tmp = np.empty(m + 1, dtype=np.int32)
-        tmp[0] = i
-        tmp[1:] = np.minimum(prev[:-1] + (b != a[i - 1]), prev[1:] + 1)
-        # insertions: d[i, j] = min_k<=j tmp[k] + (j - k)
-        d[i] = np.minimum.accumulate(tmp - offs) + offs
-    return d
-
-
 def _opcodes(a: np.ndarray, b: np.ndarray) -> list[tuple[str, int, int, int, int]]:
     """Edit blocks (tag, i1, i2, j1, j2) like Levenshtein.opcodes: runs of the same edit type."""
-    d = _levenshtein_matrix(a, b)
+    d = levenshtein_matrix(a[:, None] != b[None, :])
     i, j = len(a), len(b)
     steps: list[tuple[str, int, int]] = []  # (tag, i before step, j before step), reversed
     while i > 0 or j > 0:
@@ -258,7 +231,7 @@ def _opcodes(a: np.ndarray, b: np.ndarray) -> list[tuple[str, int, int, int, int
 def _match_one(gold: Any, pred: Any) -> bool:
     if gold is None or pred is None:
         return False
-    a, b = _column_ids(_ink(gold), _ink(pred))
+    a, b = column_ids(_ink(gold), _ink(pred))
     if len(a) == len(b) and np.array_equal(a, b):
         return True
     for tag, i1, i2, _j1, _j2 in _opcodes(a, b):

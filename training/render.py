@@ -624,6 +624,19 @@ def render_formulas(
     return results
 
 
+def formula_renderer(font: str = "cm", dpi: int = 200, workers: int = 2) -> Callable[[Sequence[str]], list[np.ndarray | None]]:
+    """``render_formulas`` as a ``core.render_match.Renderer``: formulas -> images as arrays (ink dark on
+    white, the training data's rendering), None where one does not render."""
+
+    def render(formulas: Sequence[str]) -> list[np.ndarray | None]:
+        if not formulas:
+            return []
+        res = render_formulas(formulas, font=font, dpi=dpi, workers=workers)
+        return [np.asarray(r.image, dtype=np.uint8) if r.image is not None else None for r in res]
+
+    return render
+
+
 def match_genuine(
     sample_dir: str, limit: int | None = None, workers: int = 2, **kwargs: object
 ) -> dict[str, float]:

@@ -195,3 +195,16 @@ def test_mathtext_preview_draws_old_font_switches():
     for latex in (r"{ \cal L } _ { 1 } = { \bf x } \rightarrow { \it a }", r"\frac { { \cal N } } { 2 }",
                   r"{ \mathcal O } ( x ^ { 4 } ) + | \mathrm { \bf B } |"):
         assert render_mathtext(latex).startswith(b"\x89PNG")
+
+
+def test_the_info_line_says_what_the_render_check_found(window):
+    import dataclasses
+
+    pred = _pred()
+    window.set_prediction(pred)
+    assert "renders like" not in window.info_label.text() and window.info_label.toolTip() == ""
+    window.set_prediction(dataclasses.replace(pred, render_distance=0.02))
+    assert "renders like the snip" in window.info_label.text() and "first choice" not in window.info_label.text()
+    window.set_prediction(dataclasses.replace(pred, render_distance=0.0, first_choice="x ^ 2"))
+    assert "not the model's first choice" in window.info_label.text()
+    assert "x ^ 2" in window.info_label.toolTip()

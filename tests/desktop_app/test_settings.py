@@ -11,7 +11,7 @@ from desktop_app.settings import (
 def test_defaults_from_resources_json():
     d = default_settings()
     assert d.hotkey == "<ctrl>+<alt>+m" and d.auto_copy is True and d.copy_format == "raw"
-    assert d.reread_unsure is True
+    assert d.reread_unsure is True and d.render_check is True
 
 
 def test_roundtrip(_isolated_data_dir):
@@ -21,6 +21,7 @@ def test_roundtrip(_isolated_data_dir):
         auto_copy=False,
         beam_width=5,
         reread_unsure=False,
+        render_check=False,
         device="cpu",
         weights_file="/x.safetensors",
     )
@@ -52,8 +53,10 @@ def test_dialog_validates(qtbot, tmp_path):
     dlg.beam.setValue(3)
     assert dlg.reread.isChecked()
     dlg.reread.setChecked(False)
+    assert dlg.render_check.isChecked()
+    dlg.render_check.setChecked(False)
     dlg.accept()
     assert dlg.result() == 1
     v = dlg.value()
     assert v.weights_file == str(w) and v.hotkey == "<ctrl>+<alt>+k" and v.beam_width == 3
-    assert v.reread_unsure is False
+    assert v.reread_unsure is False and v.render_check is False

@@ -178,3 +178,27 @@ def test_cpu_threads_half_the_cores_or_the_override():
     assert W.cpu_threads(64, {}) == 4
     assert W.cpu_threads(2, {"LATEXSNIP_THREADS": "3"}) == 3
     assert W.cpu_threads(8, {"LATEXSNIP_THREADS": "zero"}) == 4
+
+
+def test_a_render_check_gets_the_renderer_made_once_and_goes_without_when_none_can_be_made(qtbot, tmp_path):
+    def renderer(texts):
+        return [None] * len(texts)
+
+    for factory, expected in ((lambda: renderer, renderer), (lambda: None, None), (_broken_tex, None)):
+        made = []
+        rec = FakeRecognizer()
+        c = W.WorkerController(lambda p, d, rec=rec: rec, renderer_factory=lambda f=factory, m=made: m.append(1) or f())
+        try:
+            with qtbot.waitSignal(c.status, check_params_cb=lambda s, m: s == W.READY, timeout=5000):
+                c.load(_weights(tmp_path))
+            for check in (True, True, False):
+                with qtbot.waitSignal(c.result, timeout=5000):
+                    c.submit(_image(), render_check=check)
+            assert rec.renderers == [expected, expected, None]  # recognition goes on without the check
+            assert made == [1]  # made on first use, once, even when it failed
+        finally:
+            c.shutdown()
+
+
+def _broken_tex():
+    raise OSError("pdflatex: permission denied")

@@ -201,3 +201,44 @@ def test_exact_match_diagnostics_ignore_braces_then_spacing():
     assert m["exact_ignoring_braces_spacing"] == pytest.approx(2 / 4)
     out = ev.score_missing_as_empty({"predictions": ["\\frac 1 2"]}, ["{ \\frac 1 2 }"], ["{ \\frac 1 2 }", "q"])
     assert out["exact_match"] == 0.0 and out["exact_ignoring_braces"] == pytest.approx(1 / 2)
+
+
+@dataclass
+class CheckedPrediction:
+    latex: str
+    tokens: list[str]
+    first_choice: str | None
+
+
+class RenderCheckingRecognizer:
+    """Answers GOLD for items 0 and 1 after its render check; the model alone would have said ANSWERS."""
+
+    def __init__(self) -> None:
+        self.renderers: list[object] = []
+
+    def recognize_batch(self, images, beam=1, renderer=None):
+        self.renderers.append(renderer)
+        out = []
+        for im in images:
+            i = im.size[0] - 20
+            first = ANSWERS[i] or ""
+            final = GOLD[i] if i in (0, 1) else first
+            out.append(CheckedPrediction(final, final.split(), first if final != first else None))
+        return out
+
+
+def test_a_render_check_is_passed_on_and_scored_against_the_models_own_choice():
+    images = [_image(i) for i in range(len(GOLD)) if ANSWERS[i] is not None]
+    gold = [g for g, a in zip(GOLD, ANSWERS, strict=True) if a is not None]
+    rec = RenderCheckingRecognizer()
+    renderer = object()
+    res = ev.evaluate(rec, images, gold, beam=5, renderer=renderer)
+    assert rec.renderers and all(r is renderer for r in rec.renderers)
+    assert res["render_check_changed"] == 1  # item 1: "x ^ 2" -> "x ^ { 2 }"; item 0 was right already
+    assert res["exact_match"] == pytest.approx(3 / 4)
+    assert res["without_render_check"]["exact_match"] == pytest.approx(2 / 4)
+    scored = ev.score_missing_as_empty(res, gold, [*gold, "z"])  # one gold formula without an image
+    assert scored["exact_match"] == pytest.approx(3 / 5)
+    assert scored["without_render_check"]["exact_match"] == pytest.approx(2 / 5)
+    plain = ev.evaluate(FakeRecognizer(), images, gold, beam=5)  # no renderer: nothing passed, nothing added
+    assert "without_render_check" not in plain

@@ -177,3 +177,28 @@ SAMPLE = "/work/shared/im2latex/sample"
 def test_matches_genuine_im2latex_geometry() -> None:
     m = render.match_genuine(SAMPLE, limit=24, workers=2)
     assert m["rendered"] >= 20 and m["within1"] >= 0.9 and m["mean_abs"] < 10
+
+
+@needs_tex
+@pytest.mark.tex
+def test_formula_renderer_feeds_the_render_check() -> None:
+    """A snip typeset by the renderer matches its own formula's rendering, column for column, and not a
+    misreading of it (core.render_match as the app and `latexsnip eval --render-check` use it)."""
+    from core.preprocess import PreprocessConfig
+    from core.render_match import MAX_DISTANCE, closest, snip_ink
+
+    snip_formula = "x ^ { 2 } + y _ { 1 } = z"
+    renderer = render.formula_renderer(workers=1)
+    candidates = ["x ^ { 2 } + y _ { 1 } = 2", snip_formula, "x ^ { 2 } + y _ { 1 } = z", BAD_TEX]
+    images = renderer(candidates)
+    assert images[-1] is None and all(isinstance(a, np.ndarray) and a.dtype == np.uint8 for a in images[:-1])
+    assert renderer([]) == []
+    snip = renderer([snip_formula])[0]
+    best, dists = closest(snip_ink(snip, PreprocessConfig()), images)
+    assert best == 1 and dists[1] == 0.0 and dists[2] == 0.0 and dists[3] is None
+    assert dists[0] is not None and dists[0] > 0.0
+    # a 2x zoomed snip, rescaled back, no longer agrees column for column with any rendering: nothing is chosen
+    # (the model's own choice stays)
+    zoomed = np.repeat(np.repeat(snip, 2, axis=0), 2, axis=1)
+    best, dists = closest(snip_ink(zoomed, PreprocessConfig()), images)
+    assert best is None and all(d is None or d > MAX_DISTANCE for d in dists)

@@ -1,0 +1,121 @@
+"""core.render_match and Recognizer(renderer=...): the reading whose rendering draws the snip is kept; a snip
+that no rendering resembles keeps the model's choice."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from core.preprocess import PreprocessConfig
+from core.recognizer import Recognizer
+from core.render_match import MAX_DISTANCE, closest, mask_distance, render_mask, snip_ink, snip_mask
+from tests.core.helpers import draw
+
+CFG = PreprocessConfig()
+
+
+def _glyphs(pattern: str, scale: int = 1, dark: bool = False) -> np.ndarray:
+    """A row of glyph-like marks at the renderer's scale: 'l' a 9-px bar, 'o' a 9-px box, 's' a short bar."""
+    g = np.full((20 * scale, (8 * len(pattern) + 8) * scale), 255, np.uint8)
+    for k, c in enumerate(pattern):
+        x, s = (4 + 8 * k) * scale, scale
+        if c == "l":
+            g[5 * s : 14 * s, x : x + 2 * s] = 0
+        elif c == "o":
+            g[5 * s : 14 * s, x : x + 6 * s] = 0
+            g[7 * s : 12 * s, x + 2 * s : x + 4 * s] = 255
+        elif c == "s":
+            g[9 * s : 14 * s, x : x + 2 * s] = 0
+    return 255 - g if dark else g
+
+
+def test_the_same_drawing_is_at_distance_zero_and_another_is_not() -> None:
+    snip = snip_mask(snip_ink(_glyphs("lolsl"), CFG))  # type: ignore[arg-type]
+    assert snip is not None
+    assert mask_distance(snip, render_mask(_glyphs("lolsl"))) == 0.0  # type: ignore[arg-type]
+    assert mask_distance(snip, render_mask(_glyphs("lolol"))) > 0.1  # type: ignore[arg-type]
+    assert mask_distance(snip, render_mask(_glyphs("lol"))) > 0.3  # type: ignore[arg-type]
+
+
+def test_a_zoomed_or_dark_mode_snip_is_compared_at_the_renderings_scale() -> None:
+    for image in (_glyphs("lolsl", scale=3), _glyphs("lolsl", dark=True)):
+        _, dists = closest(snip_ink(image, CFG), [_glyphs("lolsl"), _glyphs("lolol")])
+        assert dists[0] is not None and dists[0] < 0.15 < dists[1]  # type: ignore[operator]
+
+
+def test_closest_picks_the_nearest_rendering_first_of_equals_and_none_when_all_are_far() -> None:
+    snip = snip_ink(_glyphs("lolsl"), CFG)
+    renders = [_glyphs("lolol"), None, _glyphs("lolsl"), _glyphs("lolsl")]
+    best, dists = closest(snip, renders)
+    assert best == 2 and dists[1] is None and dists[2] == 0.0
+    best, dists = closest(snip, [_glyphs("oo"), np.full((10, 10), 255, np.uint8)])
+    assert best is None and dists[0] is not None and dists[0] > MAX_DISTANCE and dists[1] is None
+    assert closest(None, [_glyphs("lolsl")]) == (None, [None])
+    assert snip_ink(np.full((30, 30), 255, np.uint8), CFG) is None  # blank: nothing to compare
+
+
+class _DrawingRenderer:
+    """Renders one chosen text as the snip itself and every other text as something else."""
+
+    def __init__(self, snip: Image.Image, pick: str = "last") -> None:
+        self.snip, self.pick = snip, pick
+        self.seen: list[str] = []
+
+    def __call__(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        self.seen = list(texts)
+        target = max(texts) if self.pick == "last" else None
+        other = np.asarray(draw("1 + 2 = 3 = 3"))
+        return [np.asarray(self.snip) if t == target else other for t in texts]
+
+
+def _reader(weights: Path) -> Recognizer:
+    rec = Recognizer.load(weights, device="cpu", int8=False)
+    rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_glyph_heights=())
+    return rec
+
+
+def test_the_reading_whose_rendering_draws_the_snip_is_kept(tiny_weights: Path) -> None:
+    rec = _reader(tiny_weights)
+    snip = Image.fromarray(_glyphs("lolsl"))  # drawn at the renderer's scale, as a TeX-typeset snip is
+    renderer = _DrawingRenderer(snip)
+    pred = rec.recognize(snip, beam=4, renderer=renderer)
+    assert len(renderer.seen) > 1  # every hypothesis of the beam was typeset
+    assert pred.latex == max(renderer.seen) and pred.render_distance == 0.0
+    plain = rec.recognize(snip, beam=4)
+    assert pred.first_choice == (plain.latex if plain.latex != pred.latex else None)
+    assert pred.to_json()["render_distance"] == 0.0 and "render_distance" not in plain.to_json()
+
+
+def test_without_a_close_rendering_the_most_confident_reading_stays(tiny_weights: Path) -> None:
+    rec = _reader(tiny_weights)
+    snip = draw("a = b")
+    plain = rec.recognize(snip, beam=4)
+    def broken(texts: Sequence[str]) -> list[np.ndarray | None]:
+        raise OSError("pdflatex: killed")
+
+    for renderer in (_DrawingRenderer(snip, pick="none"), lambda texts: [None] * len(texts), broken):
+        pred = rec.recognize(snip, beam=4, renderer=renderer)
+        assert (pred.latex, pred.score, pred.render_distance) == (plain.latex, plain.score, None)
+    assert plain.render_distance is None
+
+
+def test_beam_search_nbest_holds_the_beams_endings_best_first(tiny_weights: Path) -> None:
+    import torch
+
+    from core.decode import beam_search, beam_search_nbest
+    from core.preprocess import pad_stack, preprocess
+
+    rec = _reader(tiny_weights)
+    batch = pad_stack([preprocess(draw(f), rec.preprocess_config) for f in ("x + 1", "a = b")])
+    with torch.inference_mode():
+        feats, _ = rec.model.encoder(batch)
+    nbest = beam_search_nbest(rec.model, feats, beam=4)
+    best = beam_search(rec.model, feats, beam=4)
+    assert len(nbest) == 2 and all(1 <= len(h) <= 4 for h in nbest)
+    for hyps, top in zip(nbest, best, strict=True):
+        assert [d.score for d in hyps] == sorted((d.score for d in hyps), reverse=True)
+        assert hyps[0].ids == top.ids and len({tuple(d.ids) for d in hyps}) == len(hyps)
