@@ -7,14 +7,14 @@ typeset (by a ``Renderer`` the caller supplies, e.g. ``training.render`` with Te
 with the snip, column by column, as im2markup's image metric compares two renderings.
 
 The snip goes through the ONE preprocessing function without its rescaling (ink cropped, polarity and
-contrast normalised) and is rescaled to each rendering's glyph height only where its own is far from
-it: a snip typeset as the renderings are keeps its exact pixels. Both are binarised, and the distance is
+contrast normalised); it is compared only with renderings whose glyph height is close to its own (no
+rescaling: rescaled columns never match). Both are binarised, and the distance is
 the Levenshtein distance of the two sequences of pixel columns over the snip's width, two columns being equal when their ink agrees within one pixel (``mask_distance``: rasterisers
 differ by such edges; im2latex's own images, made with another rasteriser, then match their formula), renderings
 equally close by the same count with columns equal only pixel for pixel (``exact_distance``), then the model's
 order. A snip typeset in Computer Modern at about the training data's scale matches its formula's rendering
-within a few columns and a misreading by whole glyphs apart; a snip in another font, or at a scale that has to be
-rescaled, matches no rendering within ``MAX_DISTANCE``: then the model's choice stays.
+within a few columns and a misreading by whole glyphs apart; a snip in another font matches no rendering within
+``MAX_DISTANCE``, and one at another scale is not compared: then the model's choice stays.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from core.preprocess import PreprocessConfig, glyph_height, preprocess_array
 Renderer = Callable[[Sequence[str]], Sequence["np.ndarray | None"]]
 
 # Closest rendering further than this (edit distance / snip columns) from the snip: keep the model's choice.
-MAX_DISTANCE = 0.1
-# The snip is rescaled to a rendering's glyph height only when its own is off by more than this factor:
-# a snip typeset like the renderings then keeps its exact pixels (rescaling blurs every column).
+# Chosen on validation formulas: 0.1 also let Times and 300-dpi snips match wrong readings (robustness renders).
+MAX_DISTANCE = 0.03
+# A snip whose glyph height is off from a rendering's by more than this factor is not compared with it: rescaled
+# columns never match, and the nearest ones matched wrong readings as often as right ones (120 / 300 dpi renders).
 KEEP_SCALE_WITHIN = 1.3
 
 
@@ -65,14 +66,8 @@ def _crop(values: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     return values[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def snip_mask(ink: np.ndarray, scale: float = 1.0) -> np.ndarray | None:
-    """Bool ink mask of a ``snip_ink`` array rescaled by ``scale``, cropped; None when nothing is left."""
-    if scale != 1.0:
-        h, w = ink.shape
-        pil = Image.fromarray((np.clip(ink, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
-        pil = pil.resize((max(1, round(w * scale)), max(1, round(h * scale))),
-                         Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BICUBIC)
-        ink = np.asarray(pil, dtype=np.float32) / 255.0
+def snip_mask(ink: np.ndarray) -> np.ndarray | None:
+    """Bool ink mask of a ``snip_ink`` array, cropped; None when nothing is left."""
     return _crop(ink > 0.5, ink > 0.5)
 
 
@@ -147,27 +142,22 @@ def mask_distance(snip: np.ndarray, render: np.ndarray) -> float:
 
 def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_distance: float = MAX_DISTANCE
             ) -> tuple[int | None, list[float | None]]:
-    """Index of the rendering closest to the snip (a ``snip_ink`` array, rescaled to each rendering's glyph
-    height where it is far from it) by ``mask_distance``, equals by ``exact_distance``, then the first; None
-    when none is within ``max_distance``. And every rendering's ``mask_distance`` (None: it did not render, or
-    the snip has no ink)."""
-    own = glyph_height(snip > 0.5) if snip is not None else None
-    masks: dict[float, np.ndarray | None] = {}
+    """Index of the rendering closest to the snip (a ``snip_ink`` array) by ``mask_distance``, equals by
+    ``exact_distance``, then the first; None when none is within ``max_distance``. And every rendering's
+    ``mask_distance`` (None: it did not render, the snip has no ink, or their glyph heights differ by more than
+    ``KEEP_SCALE_WITHIN``)."""
+    mask = snip_mask(snip) if snip is not None else None
+    own = glyph_height(mask) if mask is not None else None
     dists: list[float | None] = []
     ranked: list[tuple[float, float, int]] = []
     for i, r in enumerate(renders):
-        mask = render_mask(r) if r is not None and snip is not None else None
-        if mask is None or snip is None:
+        other = render_mask(r) if r is not None and mask is not None else None
+        target = glyph_height(other) if other is not None else None
+        if mask is None or other is None or not own or not target or max(target / own, own / target) > KEEP_SCALE_WITHIN:
             dists.append(None)
             continue
-        scale, target = 1.0, glyph_height(mask)
-        if own and target and max(target / own, own / target) > KEEP_SCALE_WITHIN:
-            scale = round(target / own, 2)  # renderings of one snip share a few scales: each made once
-        if scale not in masks:
-            masks[scale] = snip_mask(snip, scale)
-        s = masks[scale]
-        d = mask_distance(s, mask) if s is not None else None
+        d = mask_distance(mask, other)
         dists.append(d)
-        if s is not None and d is not None and d <= max_distance:
-            ranked.append((d, exact_distance(s, mask), i))
+        if d <= max_distance:
+            ranked.append((d, exact_distance(mask, other), i))
     return (min(ranked)[2] if ranked else None), dists

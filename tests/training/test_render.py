@@ -197,8 +197,7 @@ def test_formula_renderer_feeds_the_render_check() -> None:
     best, dists = closest(snip_ink(snip, PreprocessConfig()), images)
     assert best == 1 and dists[1] == 0.0 and dists[2] == 0.0 and dists[3] is None
     assert dists[0] is not None and dists[0] > 0.0
-    # a 2x zoomed snip, rescaled back, no longer agrees column for column with any rendering: nothing is chosen
-    # (the model's own choice stays)
+    # a 2x zoomed snip matches no rendering at the training scale: the model's own choice stays
     zoomed = np.repeat(np.repeat(snip, 2, axis=0), 2, axis=1)
     best, dists = closest(snip_ink(zoomed, PreprocessConfig()), images)
     assert best is None and all(d is None or d > MAX_DISTANCE for d in dists)
