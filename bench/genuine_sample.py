@@ -31,24 +31,16 @@ from core.normalize import normalize_latex
 from core.paths import default_weights_path
 from core.recognizer import Recognizer
 from training.evaluate import evaluate
+from training.render import genuine_samples
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "im2latex" / "sample"
 
 
 def sample_items(root: Path) -> list[tuple[Path, str]]:
-    """(image, normalised formula) of every sample image whose formula normalises, split lists in order."""
-    formulas = (root / "formulas.lst").read_text(encoding="utf-8", errors="replace").split("\n")
-    items = []
-    for lst in ("test.lst", "validate.lst", "train.lst"):
-        for line in (root / lst).read_text(encoding="utf-8").splitlines():
-            parts = line.split()
-            if len(parts) < 2 or not parts[0].isdigit() or int(parts[0]) >= len(formulas):
-                continue
-            png = root / "formula_images_processed" / f"{parts[1]}.png"
-            norm = normalize_latex(formulas[int(parts[0])])
-            if png.is_file() and norm:
-                items.append((png, norm))
-    return items
+    """(image, normalised formula) of every sample image whose formula normalises, test, validation and train
+    lists in that order."""
+    pairs = genuine_samples(root, ("test.lst", "validate.lst", "train.lst"))
+    return [(Path(png), norm) for raw, png in pairs if (norm := normalize_latex(raw))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -186,17 +186,17 @@ class Recognizer:
         """Per image, the reading whose rendering is closest to it (the most confident of equals), or the most
         confident reading where none is close (``core.render_match``); with that rendering's distance."""
         ordered = [sorted(readings[i], key=lambda r: -r[0].score) for i in range(len(images))]
-        texts = sorted({" ".join(self.vocab.decode(r[0].ids)) for rs in ordered for r in rs})
+        latex = [[" ".join(self.vocab.decode(r[0].ids)) for r in rs] for rs in ordered]
+        texts = sorted({t for ts in latex for t in ts})
         try:
             rendered = dict(zip(texts, renderer(texts), strict=True))
         except Exception as e:  # an optional check: a broken TeX set-up must not cost the reading itself
             log.warning("render check skipped: %s: %s", type(e).__name__, e)
             return [(rs[0], None) for rs in ordered]
         out: list[tuple[_Reading, float | None]] = []
-        for im, rs in zip(images, ordered, strict=True):
-            cfg = self.preprocess_config
-            renders = [rendered[" ".join(self.vocab.decode(r[0].ids))] for r in rs]
-            best, dists = render_match.closest(render_match.snip_ink(im, cfg), renders)
+        for im, rs, ts in zip(images, ordered, latex, strict=True):
+            snip = render_match.snip_ink(im, self.preprocess_config)
+            best, dists = render_match.closest(snip, [rendered[t] for t in ts])
             out.append((rs[best], dists[best]) if best is not None else (rs[0], None))
         return out
 

@@ -193,9 +193,8 @@ class RecognizerWorker(QObject):
             return
         t0 = time.perf_counter()
         try:
-            extra = {}
-            if job.render_check and self._get_renderer() is not None:
-                extra["renderer"] = self._renderer
+            renderer = self._get_renderer() if job.render_check else None
+            extra = {} if renderer is None else {"renderer": renderer}
             pred = self._model.recognize(job.image, beam=job.beam, reread_unsure=job.reread_unsure, **extra)
             log.info(
                 "recognised job %d (beam %d%s) in %.0f ms",

@@ -637,6 +637,29 @@ def formula_renderer(font: str = "cm", dpi: int = 200, workers: int = 2) -> Call
     return render
 
 
+def genuine_samples(
+    sample_dir: str | os.PathLike[str], lists: Sequence[str] = ("train.lst", "validate.lst", "test.lst")
+) -> list[tuple[str, str]]:
+    """(raw formula, image path) of every image of the im2markup sample (formulas.lst, ``lists`` of
+    ``idx name basic`` lines, formula_images_processed/) that exists, in the order of ``lists``."""
+    with open(os.path.join(sample_dir, "formulas.lst"), encoding="latin-1", newline="\n") as fh:
+        raw = fh.read().split("\n")
+    out: list[tuple[str, str]] = []
+    for lst in lists:
+        p = os.path.join(sample_dir, lst)
+        if not os.path.isfile(p):
+            continue
+        with open(p, encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) < 2 or not parts[0].isdigit() or int(parts[0]) >= len(raw):
+                    continue
+                img = os.path.join(sample_dir, "formula_images_processed", f"{parts[1]}.png")
+                if os.path.isfile(img):
+                    out.append((raw[int(parts[0])], img))
+    return out
+
+
 def match_genuine(
     sample_dir: str, limit: int | None = None, workers: int = 2, **kwargs: object
 ) -> dict[str, float]:
@@ -648,25 +671,9 @@ def match_genuine(
     ``within1`` = both within 1 px; ``mean_abs`` = mean absolute gray difference over the common
     top-left window (both images have the formula at (4, 4)).
     """
-    names: list[tuple[int, str]] = []
-    for lst in ("train.lst", "validate.lst", "test.lst"):
-        p = os.path.join(sample_dir, lst)
-        if not os.path.isfile(p):
-            continue
-        with open(p, encoding="utf-8") as fh:
-            for line in fh:
-                parts = line.split()
-                img = (
-                    os.path.join(sample_dir, "formula_images_processed", f"{parts[1]}.png")
-                    if len(parts) >= 2
-                    else ""
-                )
-                if img and os.path.isfile(img):
-                    names.append((int(parts[0]), img))
+    names = genuine_samples(sample_dir)
     names = names[:limit] if limit else names
-    with open(os.path.join(sample_dir, "formulas.lst"), encoding="latin-1", newline="\n") as fh:
-        raw = fh.read().split("\n")
-    res = render_formulas([raw[i] for i, _ in names], workers=workers, **kwargs)  # type: ignore[arg-type]
+    res = render_formulas([f for f, _ in names], workers=workers, **kwargs)  # type: ignore[arg-type]
 
     def _bbox(a: np.ndarray) -> tuple[int, int] | None:
         ys, xs = np.nonzero(a < 128)
