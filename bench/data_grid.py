@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from core.normalize import normalize_latex
-from training.render import render_formulas
+from training.render import genuine_samples, render_formulas
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "im2latex" / "sample"
 VARIANTS = [("cm", 200), ("cm", 300), ("cm", 120), ("times", 200), ("palatino", 200)]
@@ -23,15 +23,10 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path("docs/data_grid.png"))
     p.add_argument("--rows", type=int, default=4)
     args = p.parse_args()
-    raw = (SAMPLE / "formulas.lst").read_text(encoding="latin-1").split("\n")
     picks: list[tuple[str, Image.Image]] = []
-    for line in (SAMPLE / "test.lst").read_text().split("\n"):
-        if len(picks) == args.rows or not line.strip():
-            continue
-        idx, name = line.split()[:2]
-        img = SAMPLE / "formula_images_processed" / f"{name}.png"
-        norm = normalize_latex(raw[int(idx)])
-        if img.is_file() and norm and 12 <= len(norm.split()) <= 40:
+    for raw, img in genuine_samples(SAMPLE, ("test.lst",)):
+        norm = normalize_latex(raw)
+        if len(picks) < args.rows and norm and 12 <= len(norm.split()) <= 40:
             picks.append((norm, Image.open(img).convert("L")))
     columns = [("genuine im2latex", [im for _, im in picks])]
     for font, dpi in VARIANTS:

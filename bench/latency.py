@@ -100,9 +100,9 @@ def main() -> None:
 
     renderer = None
     if args.render_check:
-        from training.render import formula_renderer
+        from training.render import check_renderers
 
-        renderer = formula_renderer(workers=1)
+        renderer = check_renderers(workers=1)
     pre, reread = rec.preprocess_config, not args.no_retry
     res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype), "int8_decoder": rec.int8,
            "int8_body": rec.int8_body, "reread_unsure": reread, "render_check": renderer is not None,

@@ -39,7 +39,7 @@ from core.recognizer import Recognizer
 from core.render_match import Renderer
 from training.evaluate import gold_formulas
 from training.metrics import corpus_bleu, edit_score, exact_match
-from training.render import formula_renderer, render_formulas
+from training.render import CHECK_FONTS, check_renderers, render_formulas
 
 DEFAULT_TSV = "/work/shared/im2latex/formulas/hf_like_subset.tsv"
 SEED = 0
@@ -117,7 +117,7 @@ VARIANTS: list[Variant] = [
 
 
 def _recognize_all(
-    rec: Recognizer, images: Sequence[Image.Image | None], batch: int, beam: int = 1, renderer: Renderer | None = None
+    rec: Recognizer, images: Sequence[Image.Image | None], batch: int, beam: int = 1, renderer: Renderer | Sequence[Renderer] | None = None
 ) -> tuple[list[list[str]], list[list[str]]]:
     """Token lists; [] for a missing image or one the recogniser rejects. Twice: as read, and as the model alone
     chose (different only where a render check kept another reading)."""
@@ -167,7 +167,7 @@ def variant_images(
 
 def score_variant(
     v: Variant, formulas: Sequence[str], images: Sequence[Image.Image | None], rec: Recognizer, batch: int,
-    beam: int = 1, renderer: Renderer | None = None,
+    beam: int = 1, renderer: Renderer | Sequence[Renderer] | None = None,
 ) -> dict:
     t1 = time.perf_counter()
     hyps, unchecked = _recognize_all(rec, images, batch, beam, renderer)
@@ -285,7 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--beam", type=int, default=1, help="beam width (default 1 = greedy)")
     ap.add_argument("--render-check", action="store_true",
                     help="typeset every hypothesis and keep the one that draws the image most closely "
-                         "(core.render_match; the candidates are rendered in Computer Modern, as the app does)")
+                         "(core.render_match; in the --render-fonts, as the app does)")
+    ap.add_argument("--render-fonts", default=",".join(CHECK_FONTS), metavar="FONTS",
+                    help="comma-separated fonts the render check typesets the readings in, tried in turn (default "
+                         f"{','.join(CHECK_FONTS)})")
     ap.add_argument("--batch", type=int, default=16, help="recognition batch size (default 16)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
@@ -318,9 +321,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(set(labels)) < len(labels):
         labels = shown
 
-    renderer = formula_renderer(workers=args.workers) if args.render_check else None
+    fonts = args.render_fonts.split(",")
+    renderer = check_renderers(fonts, workers=args.workers) if args.render_check else None
     decoding = ("greedy (beam 1)" if args.beam == 1 else f"with beam {args.beam}") + (
-        ", every hypothesis checked against its Computer Modern rendering (`core.render_match`)" if renderer else "")
+        f", every hypothesis checked against its rendering in {' / '.join(fonts)} (`core.render_match`)" if renderer
+        else "")
     rows = []
     cache: dict[str, list] = {}
     for v in variants:

@@ -118,7 +118,8 @@ class Recognizer:
         return cls(load_checkpoint(path), device, int8)
 
     def recognize(
-        self, image: ImageLike, beam: int = 1, reread_unsure: bool = True, renderer: Renderer | None = None
+        self, image: ImageLike, beam: int = 1, reread_unsure: bool = True,
+        renderer: Renderer | Sequence[Renderer] | None = None,
     ) -> Prediction:
         return self.recognize_batch([image], beam=beam, reread_unsure=reread_unsure, renderer=renderer)[0]
 
@@ -127,13 +128,14 @@ class Recognizer:
         images: Sequence[ImageLike],
         beam: int = 1,
         reread_unsure: bool = True,
-        renderer: Renderer | None = None,
+        renderer: Renderer | Sequence[Renderer] | None = None,
     ) -> list[Prediction]:
         """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate).
         ``reread_unsure=False`` reads each image once even where the checkpoint's preprocessing would
         read an unsure one again at its ``retry_glyph_heights``. With a ``renderer`` every reading's
         hypotheses (all ``beam`` of them) are typeset and the one that draws the snip most closely is
-        kept (``core.render_match``); without one, the most confident reading."""
+        kept (``core.render_match``; several renderers, e.g. one per font, are tried in turn); without one, the most
+        confident reading."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
         arrays = [preprocess(im, self.preprocess_config) for im in opened]
@@ -181,24 +183,16 @@ class Recognizer:
             readings[i] += [(d, grid, a) for d in hs]
 
     def _closest_renderings(
-        self, images: list[Image.Image | np.ndarray], readings: dict[int, list[_Reading]], renderer: Renderer
+        self, images: list[Image.Image | np.ndarray], readings: dict[int, list[_Reading]],
+        renderer: Renderer | Sequence[Renderer],
     ) -> list[tuple[_Reading, float | None]]:
         """Per image, the reading whose rendering is closest to it (the most confident of equals), or the most
-        confident reading where none is close (``core.render_match``); with that rendering's distance."""
+        confident reading where none is close (``core.render_match.choose``); with that rendering's distance."""
         ordered = [sorted(readings[i], key=lambda r: -r[0].score) for i in range(len(images))]
         latex = [[" ".join(self.vocab.decode(r[0].ids)) for r in rs] for rs in ordered]
-        texts = sorted({t for ts in latex for t in ts})
-        try:
-            rendered = dict(zip(texts, renderer(texts), strict=True))
-        except Exception as e:  # an optional check: a broken TeX set-up must not cost the reading itself
-            log.warning("render check skipped: %s: %s", type(e).__name__, e)
-            return [(rs[0], None) for rs in ordered]
-        out: list[tuple[_Reading, float | None]] = []
-        for im, rs, ts in zip(images, ordered, latex, strict=True):
-            snip = render_match.snip_ink(im, self.preprocess_config)
-            best, dists = render_match.closest(snip, [rendered[t] for t in ts])
-            out.append((rs[best], dists[best]) if best is not None else (rs[0], None))
-        return out
+        snips = [render_match.snip_ink(im, self.preprocess_config) for im in images]
+        chosen = render_match.choose(snips, latex, [renderer] if callable(renderer) else list(renderer))
+        return [(rs[c[0]], c[1]) if c is not None else (rs[0], None) for rs, c in zip(ordered, chosen, strict=True)]
 
     def _decode(
         self, model: Im2Latex, arrays: list[torch.Tensor], beam: int, nbest: bool = False

@@ -9,18 +9,24 @@ with the snip, column by column, as im2markup's image metric compares two render
 The snip goes through the ONE preprocessing function without its rescaling (ink cropped, polarity and
 contrast normalised); it is compared only with renderings whose glyph height is close to its own (no
 rescaling: rescaled columns never match). Both are binarised, and the distance is
-the Levenshtein distance of the two sequences of pixel columns over the snip's width, two columns being equal when their ink agrees within one pixel (``mask_distance``: rasterisers
-differ by such edges; im2latex's own images, made with another rasteriser, then match their formula), renderings
-equally close by the same count with columns equal only pixel for pixel (``exact_distance``), then the model's
-order. A snip typeset in Computer Modern at about the training data's scale matches its formula's rendering
-within a few columns and a misreading by whole glyphs apart; a snip in another font matches no rendering within
-``MAX_DISTANCE``, and one at another scale is not compared: then the model's choice stays.
+the Levenshtein distance of the two sequences of pixel columns over the snip's width, two columns being equal when
+their ink agrees within one pixel (``mask_distance``: rasterisers differ by such edges; im2latex's own images, made
+with another rasteriser, then match their formula), renderings equally close by the same count with columns equal
+only pixel for pixel (``exact_distance``), then the model's order. A snip typeset in Computer Modern at about the
+training data's scale matches its formula's rendering within a few columns and a misreading by whole glyphs apart;
+a snip in another font matches no rendering within ``MAX_DISTANCE``: then the model's choice stays. A snip drawn
+larger (a zoomed page, a higher resolution) has its candidates typeset again at its own scale, measured by
+``render_scale`` from the width of the model's most confident reading, and is compared with those; a smaller one
+keeps the model's choice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Protocol, cast
 
 import numpy as np
 from PIL import Image
@@ -29,8 +35,15 @@ from scipy import ndimage
 from core.errors import ImageError
 from core.preprocess import PreprocessConfig, glyph_height, preprocess_array
 
-# LaTeX strings -> one grayscale image each (ink dark on white, uint8), None where it does not render
-Renderer = Callable[[Sequence[str]], Sequence["np.ndarray | None"]]
+
+class Renderer(Protocol):
+    """LaTeX strings -> one grayscale image each (ink dark on white, uint8), None where one does not render; drawn
+    ``scale`` times as large as the renderer's own scale (1: the training data's)."""
+
+    def __call__(self, formulas: Sequence[str], scale: float = 1.0) -> Sequence[np.ndarray | None]: ...
+
+
+log = logging.getLogger(__name__)
 
 # Closest rendering further than this (edit distance / snip columns) from the snip: keep the model's choice.
 # Chosen on validation formulas: 0.1 also let Times and 300-dpi snips match wrong readings (robustness renders).
@@ -38,6 +51,10 @@ MAX_DISTANCE = 0.03
 # A snip whose glyph height is off from a rendering's by more than this factor is not compared with it: rescaled
 # columns never match, and the nearest ones matched wrong readings as often as right ones (120 / 300 dpi renders).
 KEEP_SCALE_WITHIN = 1.3
+# A snip drawn larger than the renderer draws has its candidates typeset again at its own scale (``render_scale``),
+# up to 4x. Not a smaller one: there one pixel of tolerance is a large part of a glyph (120-dpi renders,
+# bench/robustness.py: 2 of 100 exact matches lost, where 300-dpi renders gained 2 and +0.8 BLEU).
+RENDER_SCALES = (1.0, 4.0)
 
 
 def comparison_config(cfg: PreprocessConfig) -> PreprocessConfig:
@@ -161,3 +178,74 @@ def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_d
         if d <= max_distance:
             ranked.append((d, exact_distance(mask, other), i))
     return (min(ranked)[2] if ranked else None), dists
+
+
+def render_scale(snip: np.ndarray | None, renders: Sequence[np.ndarray | None]) -> float | None:
+    """For a snip (a ``snip_ink`` array) whose glyphs are more than ``KEEP_SCALE_WITHIN`` larger than the
+    renderings': how many times as large as the renderer draws it the snip shows its formula, from the widths of the
+    snip and of the first rendering (the model's most confident reading that renders), within ``RENDER_SCALES``.
+    None when the snip is at the renderings' scale, out of bounds, or there is nothing to measure."""
+    mask = snip_mask(snip) if snip is not None else None
+    own = glyph_height(mask) if mask is not None else None
+    first = next((m for m in (render_mask(r) for r in renders if r is not None) if m is not None), None)
+    target = glyph_height(first) if first is not None else None
+    if mask is None or first is None or not own or not target or max(target / own, own / target) <= KEEP_SCALE_WITHIN:
+        return None
+    scale = mask.shape[1] / first.shape[1]
+    return scale if RENDER_SCALES[0] <= scale <= RENDER_SCALES[1] else None
+
+
+def choose(
+    snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], renderers: Sequence[Renderer]
+) -> list[tuple[int, float] | None]:
+    """Per snip (a ``snip_ink`` array), the index of the reading (LaTeX, most confident first) whose rendering is
+    ``closest`` to it and that rendering's distance, or None where none is close. The renderers (fonts) are tried
+    in turn: a snip that no rendering by the first matches is compared with the others' (typeset at the same time,
+    in threads: each runs its own TeX), the first that matches counting. A renderer that fails is skipped (logged):
+    an optional check must not cost the reading itself."""
+    if not renderers:
+        return [None] * len(snips)
+    found = _choose_with(renderers[0], snips, readings, range(len(snips)))
+    pending = [k for k in range(len(snips)) if k not in found]
+    if pending and len(renderers) > 1:
+        with ThreadPoolExecutor(len(renderers) - 1) as pool:
+            others = list(pool.map(lambda r: _choose_with(r, snips, readings, pending), renderers[1:]))
+        for other in others:
+            found = {**other, **found}  # the earlier renderer's match wins
+    return [found.get(k) for k in range(len(snips))]
+
+
+def _choose_with(
+    renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], ks: Iterable[int]
+) -> dict[int, tuple[int, float]]:
+    """``choose`` with one renderer over the snips ``ks``: those a rendering matches. A snip drawn larger than the
+    renderer draws has its readings typeset again at its own scale (``render_scale``)."""
+    ks = list(ks)
+    found: dict[int, tuple[int, float]] = {}
+    rendered = _render(renderer, {t for k in ks for t in readings[k]}, 1.0)
+    rescaled: dict[float, list[int]] = {}
+    for k in ks:
+        renders = [rendered.get(t) for t in readings[k]]
+        best, dists = closest(snips[k], renders)
+        if best is not None:
+            found[k] = (best, cast(float, dists[best]))
+        elif (scale := render_scale(snips[k], renders)) is not None:
+            rescaled.setdefault(round(scale, 3), []).append(k)
+    for scale, group in rescaled.items():
+        again = _render(renderer, {t for k in group for t in readings[k]}, scale)
+        for k in group:
+            best, dists = closest(snips[k], [again.get(t) for t in readings[k]])
+            if best is not None:
+                found[k] = (best, cast(float, dists[best]))
+    return found
+
+
+def _render(renderer: Renderer, texts: set[str], scale: float) -> dict[str, np.ndarray | None]:
+    """``texts`` typeset by ``renderer`` at ``scale``; nothing when the renderer fails (logged)."""
+    ordered = sorted(texts)
+    try:
+        images = renderer(ordered) if scale == 1.0 else renderer(ordered, scale=scale)
+        return dict(zip(ordered, images, strict=True))
+    except Exception as e:
+        log.warning("render check skipped: %s: %s", type(e).__name__, e)
+        return {}

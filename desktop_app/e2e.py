@@ -147,18 +147,9 @@ def show_image_main(path: str, x: int, y: int, zoom: float = 1.0) -> int:
 
 def im2latex_samples(root: Path, count: int) -> list[tuple[Path, str]]:
     """The first ``count`` test images of an im2latex-100k style folder with their truth."""
-    formulas = (root / "formulas.lst").read_text(encoding="latin-1").split("\n")
-    out = []
-    for line in (root / "test.lst").read_text().splitlines():
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        png = root / "formula_images_processed" / f"{parts[1]}.png"
-        if png.exists():
-            out.append((png, formulas[int(parts[0])].strip()))
-        if len(out) >= count:
-            break
-    return out
+    from training.render import genuine_samples
+
+    return [(Path(img), raw.strip()) for raw, img in genuine_samples(root, ("test.lst",))[:count]]
 
 
 def attention_shot(

@@ -96,17 +96,16 @@ RendererFactory = Callable[[], Any]
 
 
 def default_renderer() -> Any:
-    """The TeX renderer the training data was made with (one process: a snip has a dozen candidates), or None
-    when pdflatex / Ghostscript are missing; runs in the worker thread."""
+    """The TeX renderers of the render check (``training.render.CHECK_FONTS`` that are installed; one process each:
+    a snip has a dozen candidates), or None when pdflatex / Ghostscript are missing; runs in the worker thread."""
     from core.errors import LatexSnipError
-    from training.render import check_tex, formula_renderer
+    from training.render import check_renderers
 
     try:
-        check_tex()
+        return check_renderers(workers=1)
     except LatexSnipError as exc:
         log.info("render check off: %s", exc)
         return None
-    return formula_renderer(workers=1)
 
 
 def _user_message(exc: BaseException) -> str:

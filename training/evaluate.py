@@ -50,6 +50,7 @@ from training.metrics import (
     exact_match_ignoring,
     tokenize,
 )
+from training.render import CHECK_FONTS
 
 PROG = "latexsnip eval"
 METRIC_KEYS = ("n", "missing", "bleu", "edit_score", "exact_match", "exact_ignoring_braces",
@@ -332,6 +333,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--render-check", action="store_true",
                    help="typeset every hypothesis of every reading with TeX and keep the one that draws the image most "
                         "closely (core.render_match; needs TeX Live; use with --beam 5)")
+    p.add_argument("--render-fonts", default=",".join(CHECK_FONTS), metavar="FONTS",
+                   help="comma-separated fonts --render-check typesets the readings in, tried in turn (default "
+                        f"{','.join(CHECK_FONTS)}; cm, times, palatino, ...: training.render.FONTS)")
     p.add_argument("--workers", type=_positive, default=2,
                    help="render processes for --image-match and --render-check (default 2)")
     p.add_argument("--gold", metavar="TSV", help="the split's full formula list (TSV with a formula_norm or formula "
@@ -432,10 +436,9 @@ def main(argv: list[str] | None = None) -> int:
         formulas, images = _load_data(args.data, args.split, args.limit)
         renderer = None
         if args.render_check:
-            from training.render import check_tex, formula_renderer
+            from training.render import check_renderers
 
-            check_tex()
-            renderer = formula_renderer(workers=args.workers)
+            renderer = check_renderers(args.render_fonts.split(","), workers=args.workers)
         res = evaluate(recognizer, images, formulas, beam=args.beam, batch=args.batch,
                        progress=_Progress("recognising"), renderer=renderer)
         if res["failed"]:

@@ -27,19 +27,25 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
 from core.errors import LatexSnipError
 
+if TYPE_CHECKING:  # core.render_match imports torch, which render workers need not load
+    from core.render_match import Renderer
+
 __all__ = [
+    "CHECK_FONTS",
     "FONTS",
     "RenderResult",
     "TexNotFoundError",
     "available_fonts",
+    "check_renderers",
     "check_tex",
+    "formula_renderer",
     "process_raster",
     "render_formulas",
 ]
@@ -624,17 +630,41 @@ def render_formulas(
     return results
 
 
-def formula_renderer(font: str = "cm", dpi: int = 200, workers: int = 2) -> Callable[[Sequence[str]], list[np.ndarray | None]]:
+def formula_renderer(font: str = "cm", dpi: int = 200, workers: int = 2) -> Renderer:
     """``render_formulas`` as a ``core.render_match.Renderer``: formulas -> images as arrays (ink dark on
-    white, the training data's rendering), None where one does not render."""
+    white, the training data's rendering; ``scale`` times as large: at ``scale`` x ``dpi``), None where one
+    does not render."""
 
-    def render(formulas: Sequence[str]) -> list[np.ndarray | None]:
+    def render(formulas: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
         if not formulas:
             return []
-        res = render_formulas(formulas, font=font, dpi=dpi, workers=workers)
+        res = render_formulas(formulas, font=font, dpi=max(1, round(dpi * scale)), workers=workers)
         return [np.asarray(r.image, dtype=np.uint8) if r.image is not None else None for r in res]
 
     return render
+
+
+# Fonts the render check typesets a snip's readings in by default, tried in turn: Computer Modern (im2latex, most
+# papers), then Times and Palatino for snips none of its renderings match (model card, "Render check": on Times /
+# Palatino renders +1.3 / +1.9 BLEU against Computer Modern alone, Computer Modern snips unchanged)
+CHECK_FONTS: tuple[str, ...] = ("cm", "times", "palatino")
+
+
+def check_renderers(fonts: Sequence[str] = CHECK_FONTS, workers: int = 1) -> list[Renderer]:
+    """One ``formula_renderer`` per font of ``fonts`` that TeX Live here can typeset, in order, for the render check
+    (``Recognizer.recognize(..., renderer=...)`` tries them in turn); raises ``TexNotFoundError`` when none can."""
+    out: list[Renderer] = []
+    missing: list[TexNotFoundError] = []
+    for font in fonts:
+        try:
+            check_tex(font)
+        except TexNotFoundError as exc:
+            missing.append(exc)
+            continue
+        out.append(formula_renderer(font=font, workers=workers))
+    if not out:
+        raise missing[0] if missing else TexNotFoundError("no font given for the render check")
+    return out
 
 
 def genuine_samples(

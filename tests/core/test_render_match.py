@@ -12,7 +12,15 @@ from PIL import Image
 
 from core.preprocess import PreprocessConfig
 from core.recognizer import Recognizer
-from core.render_match import MAX_DISTANCE, closest, mask_distance, render_mask, snip_ink, snip_mask
+from core.render_match import (
+    MAX_DISTANCE,
+    closest,
+    mask_distance,
+    render_mask,
+    render_scale,
+    snip_ink,
+    snip_mask,
+)
 from tests.core.helpers import draw
 
 CFG = PreprocessConfig()
@@ -48,6 +56,18 @@ def test_a_dark_mode_snip_is_compared_and_a_zoomed_one_is_not() -> None:
     assert closest(snip_ink(_glyphs("lolsl", scale=3), CFG), [_glyphs("lolsl"), _glyphs("lolol")]) == (None, [None, None])
 
 
+def test_a_larger_snip_gets_its_scale_from_the_first_rendering() -> None:
+    renders = [None, _glyphs("lolol"), _glyphs("lolsl")]
+    for scale in (3, 2):
+        assert render_scale(snip_ink(_glyphs("lolsl", scale=scale), CFG), renders) == scale
+    # at the renderings' scale, out of bounds, or nothing rendered: not typeset again
+    assert render_scale(snip_ink(_glyphs("lolsl"), CFG), renders) is None
+    assert render_scale(snip_ink(_glyphs("lolsl", scale=9), CFG), renders) is None
+    assert render_scale(snip_ink(_glyphs("lolsl"), CFG), [_glyphs("lolsl", scale=2)]) is None  # smaller: never
+    assert render_scale(snip_ink(_glyphs("lolsl", scale=3), CFG), [None]) is None
+    assert render_scale(None, renders) is None
+
+
 def test_closest_picks_the_nearest_rendering_first_of_equals_and_none_when_all_are_far() -> None:
     snip = snip_ink(_glyphs("lolsl"), CFG)
     renders = [_glyphs("lolol"), None, _glyphs("lolsl"), _glyphs("lolsl")]
@@ -66,11 +86,24 @@ class _DrawingRenderer:
         self.snip, self.pick = snip, pick
         self.seen: list[str] = []
 
-    def __call__(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+    def __call__(self, texts: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
         self.seen = list(texts)
-        target = max(texts) if self.pick == "last" else None
+        target = {"last": max(texts), "first": min(texts)}.get(self.pick) if texts else None
         other = np.asarray(draw("1 + 2 = 3 = 3"))
         return [np.asarray(self.snip) if t == target else other for t in texts]
+
+
+class _ScaledRenderer:
+    """Draws the last text as 'lolsl' and every other one as 'lolol', at the scale asked for."""
+
+    def __init__(self) -> None:
+        self.scales: list[float] = []
+        self.seen: list[str] = []
+
+    def __call__(self, texts: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
+        self.scales.append(scale)
+        self.seen = list(texts)
+        return [_glyphs("lolsl" if t == max(texts) else "lolol", scale=round(scale)) for t in texts]
 
 
 def _reader(weights: Path) -> Recognizer:
@@ -89,6 +122,27 @@ def test_the_reading_whose_rendering_draws_the_snip_is_kept(tiny_weights: Path) 
     plain = rec.recognize(snip, beam=4)
     assert pred.first_choice == (plain.latex if plain.latex != pred.latex else None)
     assert pred.to_json()["render_distance"] == 0.0 and "render_distance" not in plain.to_json()
+
+
+def test_a_larger_snip_is_compared_with_its_readings_typeset_at_its_scale(tiny_weights: Path) -> None:
+    rec = _reader(tiny_weights)
+    snip = Image.fromarray(_glyphs("lolsl", scale=3))  # a zoomed-in snip: glyphs 3x the renderer's
+    renderer = _ScaledRenderer()
+    pred = rec.recognize(snip, beam=4, renderer=renderer)
+    assert renderer.scales == [1.0, 3.0]  # typeset once at the renderer's scale, once more at the snip's
+    assert pred.render_distance == 0.0 and pred.latex == max(renderer.seen)
+
+
+def test_renderers_are_tried_in_turn_for_the_snips_the_earlier_ones_do_not_match(tiny_weights: Path) -> None:
+    rec = _reader(tiny_weights)
+    snip = Image.fromarray(_glyphs("lolsl"))
+    first, second = _DrawingRenderer(snip), _DrawingRenderer(snip)
+    rec.recognize(snip, beam=4, renderer=[first, second])
+    assert first.seen and not second.seen  # the first font matched: no other typeset
+    other_font, same_font, also = _DrawingRenderer(snip, pick="none"), _DrawingRenderer(snip), _DrawingRenderer(snip, "first")
+    pred = rec.recognize(snip, beam=4, renderer=[other_font, same_font, also])
+    assert other_font.seen and same_font.seen and also.seen and min(also.seen) != max(same_font.seen)
+    assert pred.latex == max(same_font.seen) and pred.render_distance == 0.0  # the earlier font's match counts
 
 
 def test_without_a_close_rendering_the_most_confident_reading_stays(tiny_weights: Path) -> None:

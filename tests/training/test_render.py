@@ -185,7 +185,7 @@ def test_formula_renderer_feeds_the_render_check() -> None:
     """A snip typeset by the renderer matches its own formula's rendering, column for column, and not a
     misreading of it (core.render_match as the app and `latexsnip eval --render-check` use it)."""
     from core.preprocess import PreprocessConfig
-    from core.render_match import MAX_DISTANCE, closest, snip_ink
+    from core.render_match import MAX_DISTANCE, closest, render_scale, snip_ink
 
     snip_formula = "x ^ { 2 } + y _ { 1 } = z"
     renderer = render.formula_renderer(workers=1)
@@ -197,7 +197,24 @@ def test_formula_renderer_feeds_the_render_check() -> None:
     best, dists = closest(snip_ink(snip, PreprocessConfig()), images)
     assert best == 1 and dists[1] == 0.0 and dists[2] == 0.0 and dists[3] is None
     assert dists[0] is not None and dists[0] > 0.0
-    # a 2x zoomed snip matches no rendering at the training scale: the model's own choice stays
-    zoomed = np.repeat(np.repeat(snip, 2, axis=0), 2, axis=1)
-    best, dists = closest(snip_ink(zoomed, PreprocessConfig()), images)
+    # a snip typeset 1.5x as large matches no rendering at the training scale, but its own formula's typeset at
+    # the scale render_scale measures (the app and the eval typeset the readings again there)
+    large = render.formula_renderer(dpi=300, workers=1)([snip_formula])[0]
+    ink = snip_ink(large, PreprocessConfig())
+    best, dists = closest(ink, images)
     assert best is None and all(d is None or d > MAX_DISTANCE for d in dists)
+    scale = render_scale(ink, images)
+    assert scale is not None and abs(scale - 1.5) < 0.05
+    best, dists = closest(ink, renderer(candidates, scale=scale))
+    assert best == 1 and dists[1] is not None and dists[1] <= MAX_DISTANCE
+    assert dists[0] is not None and dists[0] > dists[1]
+
+
+@needs_tex
+@pytest.mark.tex
+def test_check_renderers_leave_out_fonts_tex_cannot_typeset_and_refuse_when_none_can() -> None:
+    renderers = render.check_renderers(["nosuchfont", "cm"], workers=1)
+    assert len(renderers) == 1
+    assert renderers[0](["x ^ { 2 }"])[0] is not None
+    with pytest.raises(render.TexNotFoundError, match="nosuchfont"):
+        render.check_renderers(["nosuchfont"])
