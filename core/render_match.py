@@ -23,9 +23,10 @@ keeps the model's choice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from typing import Protocol, cast
 
 import numpy as np
@@ -199,45 +200,75 @@ def choose(
     snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], renderers: Sequence[Renderer]
 ) -> list[tuple[int, float] | None]:
     """Per snip (a ``snip_ink`` array), the index of the reading (LaTeX, most confident first) whose rendering is
-    ``closest`` to it and that rendering's distance, or None where none is close. The renderers (fonts) are tried
-    in turn: a snip that no rendering by the first matches is compared with the others' (typeset at the same time,
-    in threads: each runs its own TeX), the first that matches counting. A renderer that fails is skipped (logged):
-    an optional check must not cost the reading itself."""
+    ``closest`` to it and that rendering's distance, or None where none is close.
+
+    The first renderer (font) typesets every reading at its own scale. A snip it does not match is then compared,
+    at the same time (threads: each renderer runs its own TeX), with its readings typeset by the first renderer at
+    the snip's scale if the snip is drawn larger (``render_scale``), and by each other renderer as the first did (at
+    its own scale, then at the snip's as measured on its own renderings); the earliest that matches counts. A
+    renderer that fails is skipped (logged): an optional check must not cost the reading itself."""
     if not renderers:
         return [None] * len(snips)
-    found = _choose_with(renderers[0], snips, readings, range(len(snips)))
+    found, scales = _choose_at_own_scale(renderers[0], snips, readings, range(len(snips)), rescale=False)
     pending = [k for k in range(len(snips)) if k not in found]
-    if pending and len(renderers) > 1:
-        with ThreadPoolExecutor(len(renderers) - 1) as pool:
-            others = list(pool.map(lambda r: _choose_with(r, snips, readings, pending), renderers[1:]))
-        for other in others:
-            found = {**other, **found}  # the earlier renderer's match wins
+
+    def first_at_snip_scales() -> dict[int, tuple[int, float]]:
+        return _choose_at(renderers[0], snips, readings, _by_scale(scales))[0]
+
+    def other_font(renderer: Renderer) -> dict[int, tuple[int, float]]:
+        return _choose_at_own_scale(renderer, snips, readings, pending)[0]
+
+    jobs: list[Callable[[], dict[int, tuple[int, float]]]] = [first_at_snip_scales] if scales else []
+    jobs += [partial(other_font, r) for r in renderers[1:]] if pending else []
+    if jobs:
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            others = list(pool.map(lambda job: job(), jobs))
+        for more in others:
+            found = {**more, **found}  # an earlier job's match wins
     return [found.get(k) for k in range(len(snips))]
 
 
-def _choose_with(
-    renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], ks: Iterable[int]
-) -> dict[int, tuple[int, float]]:
-    """``choose`` with one renderer over the snips ``ks``: those a rendering matches. A snip drawn larger than the
-    renderer draws has its readings typeset again at its own scale (``render_scale``)."""
+def _choose_at_own_scale(
+    renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], ks: Iterable[int],
+    rescale: bool = True,
+) -> tuple[dict[int, tuple[int, float]], dict[int, float]]:
+    """The snips ``ks`` that a rendering by ``renderer`` at its own scale matches (reading index, distance), and the
+    scale of each larger snip it does not match (``render_scale``); with ``rescale`` those are typeset again at
+    their scale and compared too."""
     ks = list(ks)
-    found: dict[int, tuple[int, float]] = {}
-    rendered = _render(renderer, {t for k in ks for t in readings[k]}, 1.0)
-    rescaled: dict[float, list[int]] = {}
+    found, rendered = _choose_at(renderer, snips, readings, {1.0: ks})
+    scales: dict[int, float] = {}
     for k in ks:
-        renders = [rendered.get(t) for t in readings[k]]
-        best, dists = closest(snips[k], renders)
-        if best is not None:
-            found[k] = (best, cast(float, dists[best]))
-        elif (scale := render_scale(snips[k], renders)) is not None:
-            rescaled.setdefault(round(scale, 3), []).append(k)
-    for scale, group in rescaled.items():
-        again = _render(renderer, {t for k in group for t in readings[k]}, scale)
-        for k in group:
-            best, dists = closest(snips[k], [again.get(t) for t in readings[k]])
+        if k not in found and (scale := render_scale(snips[k], [rendered.get(t) for t in readings[k]])) is not None:
+            scales[k] = round(scale, 3)
+    if rescale and scales:
+        found.update(_choose_at(renderer, snips, readings, _by_scale(scales))[0])
+    return found, scales
+
+
+def _by_scale(scales: dict[int, float]) -> dict[float, list[int]]:
+    """Snips grouped by the scale to typeset their readings at."""
+    groups: dict[float, list[int]] = {}
+    for k, scale in scales.items():
+        groups.setdefault(scale, []).append(k)
+    return groups
+
+
+def _choose_at(
+    renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]],
+    groups: dict[float, list[int]],
+) -> tuple[dict[int, tuple[int, float]], dict[str, np.ndarray | None]]:
+    """The snips of ``groups`` (scale -> snips) whose readings, typeset by ``renderer`` at that scale, hold a match:
+    that reading's index and distance; and the renderings (of the last group)."""
+    found: dict[int, tuple[int, float]] = {}
+    rendered: dict[str, np.ndarray | None] = {}
+    for scale, ks in groups.items():
+        rendered = _render(renderer, {t for k in ks for t in readings[k]}, scale)
+        for k in ks:
+            best, dists = closest(snips[k], [rendered.get(t) for t in readings[k]])
             if best is not None:
                 found[k] = (best, cast(float, dists[best]))
-    return found
+    return found, rendered
 
 
 def _render(renderer: Renderer, texts: set[str], scale: float) -> dict[str, np.ndarray | None]:
