@@ -31,7 +31,7 @@ from core.normalize import normalize_latex
 from core.paths import default_weights_path
 from core.recognizer import Recognizer
 from training.evaluate import evaluate
-from training.render import CHECK_FONTS, genuine_samples
+from training.render import add_render_check_arguments, genuine_samples, renderers_for
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "im2latex" / "sample"
 
@@ -49,10 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sample", type=Path, default=SAMPLE, help=f"im2markup sample folder (default {SAMPLE})")
     ap.add_argument("--weights", default=str(default_weights_path()))
     ap.add_argument("--beam", type=int, default=1, help="beam width (default 1 = greedy)")
-    ap.add_argument("--render-check", action="store_true", help="keep the reading whose TeX rendering draws the image")
-    ap.add_argument("--render-fonts", default=",".join(CHECK_FONTS), metavar="FONTS",
-                    help="comma-separated fonts the render check typesets the readings in, tried in turn (default "
-                         f"{','.join(CHECK_FONTS)})")
+    add_render_check_arguments(ap)
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     ap.add_argument("--int8", choices=("auto", "on", "off"), default="auto")
     args = ap.parse_args(argv)
@@ -63,11 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = sample_items(args.sample)
     if args.n:
         items = items[: args.n]
-    renderer = None
-    if args.render_check:
-        from training.render import check_renderers
-
-        renderer = check_renderers(args.render_fonts.split(","), workers=1)
+    renderer = renderers_for(args, workers=1)
     rec = Recognizer.load(args.weights, "cpu", int8_flag(args.int8))
     images = [Image.open(p).convert("L") for p, _ in items]
     res = evaluate(rec, images, [f for _, f in items], beam=args.beam, batch=16, renderer=renderer)

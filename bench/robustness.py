@@ -39,7 +39,7 @@ from core.recognizer import Recognizer
 from core.render_match import Renderer
 from training.evaluate import gold_formulas
 from training.metrics import corpus_bleu, edit_score, exact_match
-from training.render import CHECK_FONTS, check_renderers, render_formulas
+from training.render import add_render_check_arguments, render_formulas, renderers_for
 
 DEFAULT_TSV = "/work/shared/im2latex/formulas/hf_like_subset.tsv"
 SEED = 0
@@ -283,12 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     ap.add_argument("--beam", type=int, default=1, help="beam width (default 1 = greedy)")
-    ap.add_argument("--render-check", action="store_true",
-                    help="typeset every hypothesis and keep the one that draws the image most closely "
-                         "(core.render_match; in the --render-fonts, as the app does)")
-    ap.add_argument("--render-fonts", default=",".join(CHECK_FONTS), metavar="FONTS",
-                    help="comma-separated fonts the render check typesets the readings in, tried in turn (default "
-                         f"{','.join(CHECK_FONTS)})")
+    add_render_check_arguments(ap)
     ap.add_argument("--batch", type=int, default=16, help="recognition batch size (default 16)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
@@ -321,10 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(set(labels)) < len(labels):
         labels = shown
 
-    fonts = args.render_fonts.split(",")
-    renderer = check_renderers(fonts, workers=args.workers) if args.render_check else None
+    renderer = renderers_for(args, workers=args.workers)
     decoding = ("greedy (beam 1)" if args.beam == 1 else f"with beam {args.beam}") + (
-        f", every hypothesis checked against its rendering in {' / '.join(fonts)} (`core.render_match`)" if renderer
+        f", every hypothesis checked against its rendering in {' / '.join(args.render_fonts)} (`core.render_match`)" if renderer
         else "")
     rows = []
     cache: dict[str, list] = {}

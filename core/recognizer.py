@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import math
 import time
 from collections.abc import Sequence
@@ -26,7 +25,6 @@ from core.prediction import Prediction
 from core.preprocess import pad_stack, preprocess
 from core.render_match import Renderer
 
-log = logging.getLogger(__name__)
 ImageLike = Image.Image | np.ndarray | str | Path
 _Reading = tuple[Decoded, tuple[int, int], torch.Tensor]  # a hypothesis, its feature grid (Hf, Wf), its canvas
 

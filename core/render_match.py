@@ -213,7 +213,7 @@ def choose(
     pending = [k for k in range(len(snips)) if k not in found]
 
     def first_at_snip_scales() -> dict[int, tuple[int, float]]:
-        return _choose_at(renderers[0], snips, readings, _by_scale(scales))[0]
+        return _choose_at_scales(renderers[0], snips, readings, scales)
 
     def other_font(renderer: Renderer) -> dict[int, tuple[int, float]]:
         return _choose_at_own_scale(renderer, snips, readings, pending)[0]
@@ -236,38 +236,41 @@ def _choose_at_own_scale(
     scale of each larger snip it does not match (``render_scale``); with ``rescale`` those are typeset again at
     their scale and compared too."""
     ks = list(ks)
-    found, rendered = _choose_at(renderer, snips, readings, {1.0: ks})
+    found, rendered = _choose_at(renderer, snips, readings, ks, 1.0)
     scales: dict[int, float] = {}
     for k in ks:
         if k not in found and (scale := render_scale(snips[k], [rendered.get(t) for t in readings[k]])) is not None:
             scales[k] = round(scale, 3)
-    if rescale and scales:
-        found.update(_choose_at(renderer, snips, readings, _by_scale(scales))[0])
+    if rescale:
+        found.update(_choose_at_scales(renderer, snips, readings, scales))
     return found, scales
 
 
-def _by_scale(scales: dict[int, float]) -> dict[float, list[int]]:
-    """Snips grouped by the scale to typeset their readings at."""
+def _choose_at_scales(
+    renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], scales: dict[int, float]
+) -> dict[int, tuple[int, float]]:
+    """``_choose_at`` for each snip of ``scales`` at its scale, one typesetting per scale."""
     groups: dict[float, list[int]] = {}
     for k, scale in scales.items():
         groups.setdefault(scale, []).append(k)
-    return groups
+    found: dict[int, tuple[int, float]] = {}
+    for scale, ks in groups.items():
+        found.update(_choose_at(renderer, snips, readings, ks, scale)[0])
+    return found
 
 
 def _choose_at(
-    renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]],
-    groups: dict[float, list[int]],
+    renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], ks: list[int],
+    scale: float,
 ) -> tuple[dict[int, tuple[int, float]], dict[str, np.ndarray | None]]:
-    """The snips of ``groups`` (scale -> snips) whose readings, typeset by ``renderer`` at that scale, hold a match:
-    that reading's index and distance; and the renderings (of the last group)."""
+    """The snips ``ks`` whose readings, typeset by ``renderer`` at ``scale``, hold a match: that reading's index and
+    distance; and the renderings."""
+    rendered = _render(renderer, {t for k in ks for t in readings[k]}, scale)
     found: dict[int, tuple[int, float]] = {}
-    rendered: dict[str, np.ndarray | None] = {}
-    for scale, ks in groups.items():
-        rendered = _render(renderer, {t for k in ks for t in readings[k]}, scale)
-        for k in ks:
-            best, dists = closest(snips[k], [rendered.get(t) for t in readings[k]])
-            if best is not None:
-                found[k] = (best, cast(float, dists[best]))
+    for k in ks:
+        best, dists = closest(snips[k], [rendered.get(t) for t in readings[k]])
+        if best is not None:
+            found[k] = (best, cast(float, dists[best]))
     return found, rendered
 
 

@@ -50,7 +50,7 @@ from training.metrics import (
     exact_match_ignoring,
     tokenize,
 )
-from training.render import CHECK_FONTS
+from training.render import add_render_check_arguments, renderers_for
 
 PROG = "latexsnip eval"
 METRIC_KEYS = ("n", "missing", "bleu", "edit_score", "exact_match", "exact_ignoring_braces",
@@ -330,12 +330,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="FILE", help="write the worst predictions: FILE.html, or FILE.md + PNGs")
     p.add_argument("--report-count", type=_positive, default=50, help="items in the report (default 50)")
     p.add_argument("--image-match", action="store_true", help="also render both sides and compare images (needs TeX)")
-    p.add_argument("--render-check", action="store_true",
-                   help="typeset every hypothesis of every reading with TeX and keep the one that draws the image most "
-                        "closely (core.render_match; needs TeX Live; use with --beam 5)")
-    p.add_argument("--render-fonts", default=",".join(CHECK_FONTS), metavar="FONTS",
-                   help="comma-separated fonts --render-check typesets the readings in, tried in turn (default "
-                        f"{','.join(CHECK_FONTS)}; cm, times, palatino, ...: training.render.FONTS)")
+    add_render_check_arguments(p)
     p.add_argument("--workers", type=_positive, default=2,
                    help="render processes for --image-match and --render-check (default 2)")
     p.add_argument("--gold", metavar="TSV", help="the split's full formula list (TSV with a formula_norm or formula "
@@ -434,11 +429,7 @@ def main(argv: list[str] | None = None) -> int:
             recognizer.preprocess_config = config_with(recognizer.preprocess_config, args.preprocess)
         print(f"loading {args.data} [{args.split}] ...", file=sys.stderr, flush=True)
         formulas, images = _load_data(args.data, args.split, args.limit)
-        renderer = None
-        if args.render_check:
-            from training.render import check_renderers
-
-            renderer = check_renderers(args.render_fonts.split(","), workers=args.workers)
+        renderer = renderers_for(args, workers=args.workers)
         res = evaluate(recognizer, images, formulas, beam=args.beam, batch=args.batch,
                        progress=_Progress("recognising"), renderer=renderer)
         if res["failed"]:

@@ -17,6 +17,7 @@ Deterministic: the same formulas with the same options give byte-identical image
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing as mp
 import os
 import re
@@ -42,12 +43,14 @@ __all__ = [
     "FONTS",
     "RenderResult",
     "TexNotFoundError",
+    "add_render_check_arguments",
     "available_fonts",
     "check_renderers",
     "check_tex",
     "formula_renderer",
     "process_raster",
     "render_formulas",
+    "renderers_for",
 ]
 
 PAD = 8  # px of white around the ink before downsampling (im2markup)
@@ -665,6 +668,23 @@ def check_renderers(fonts: Sequence[str] = CHECK_FONTS, workers: int = 1) -> lis
     if not out:
         raise missing[0] if missing else TexNotFoundError("no font given for the render check")
     return out
+
+
+def add_render_check_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--render-check`` and ``--render-fonts`` (a list of fonts), as ``latexsnip eval`` and the benches take them;
+    ``renderers_for`` makes what they ask for."""
+    parser.add_argument("--render-check", action="store_true",
+                        help="typeset every hypothesis of every reading with TeX (in the --render-fonts) and keep the "
+                             "one that draws the image most closely (core.render_match, as the app does; needs TeX "
+                             "Live; best with --beam 5)")
+    parser.add_argument("--render-fonts", type=lambda text: text.split(","), default=list(CHECK_FONTS),
+                        metavar="FONTS", help="comma-separated fonts the render check typesets the readings in, tried "
+                                              f"in turn (default {','.join(CHECK_FONTS)}; each one of: {', '.join(FONTS)})")
+
+
+def renderers_for(args: argparse.Namespace, workers: int) -> list[Renderer] | None:
+    """The renderers of ``add_render_check_arguments``' options (``check_renderers``), None without --render-check."""
+    return check_renderers(args.render_fonts, workers=workers) if args.render_check else None
 
 
 def genuine_samples(
