@@ -105,6 +105,16 @@ VARIANTS: list[Variant] = [
         {"font": "cm", "dpi": 200, "binarize": False, "antialias": True},
         _screen_zoom,
     ),
+    Variant(
+        "screen_pdf",
+        "cm, 200 dpi, anti-aliased, not binarized (a PDF viewer's page grabbed at the training scale)",
+        {"font": "cm", "dpi": 200, "binarize": False, "antialias": True},
+    ),
+    Variant(
+        "screen_hidpi",
+        "cm, 300 dpi, anti-aliased, not binarized (the same on a HiDPI screen, glyphs 1.5x bigger)",
+        {"font": "cm", "dpi": 300, "binarize": False, "antialias": True},
+    ),
     Variant("dark_mode", "baseline inverted (light ink on black)", BASE, _invert),
     Variant(
         "loose_crop",

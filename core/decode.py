@@ -57,6 +57,23 @@ def greedy(model: Im2Latex, feats: torch.Tensor, max_len: int | None = None) -> 
     return results
 
 
+@torch.inference_mode()
+def forced(model: Im2Latex, feats: torch.Tensor, ids: list[int]) -> Decoded:
+    """The model held to the output tokens ``ids`` on one image (feats (1, L, D)): their probabilities, score and
+    attention, step by step as ``greedy`` computes its own (a reading the model did not choose, e.g. a spacing
+    variant the render check kept)."""
+    dec = model.decoder
+    state = dec.start(feats)
+    inputs, targets = [BOS_ID, *ids], [*ids, EOS_ID]
+    lps, alphas = [], []
+    for inp, tgt in zip(inputs, targets, strict=True):
+        logits, state, alpha = dec.step(state, torch.tensor([inp], device=feats.device))  # (1, V), _, (1, L)
+        lps.append(float(torch.log_softmax(logits.float(), dim=1)[0, tgt]))
+        alphas.append(alpha.float()[0])
+    n = len(ids)
+    return Decoded(list(ids), [math.exp(lp) for lp in lps[:n]], sum(lps) / (n + 1), torch.stack(alphas)[:n].cpu())
+
+
 def beam_search(
     model: Im2Latex, feats: torch.Tensor, beam: int = 5, max_len: int | None = None, alpha_len: float = 1.0
 ) -> list[Decoded]:

@@ -16,7 +16,7 @@ from torch import nn
 
 from core import render_match
 from core.checkpoint import Checkpoint, load_checkpoint
-from core.decode import Decoded, beam_search, beam_search_nbest, greedy
+from core.decode import Decoded, beam_search, beam_search_nbest, forced, greedy
 from core.device import autocast, autocast_dtype, cpu_has_bf16, pick_device
 from core.errors import ConfigError, ImageError
 from core.int8 import int8_available, quantize_body, quantize_decoder, want_int8
@@ -24,6 +24,7 @@ from core.model import Im2Latex
 from core.prediction import Prediction
 from core.preprocess import pad_stack, preprocess
 from core.render_match import Renderer
+from core.spacing import spacing_variants
 
 ImageLike = Image.Image | np.ndarray | str | Path
 _Reading = tuple[Decoded, tuple[int, int], torch.Tensor]  # a hypothesis, its feature grid (Hf, Wf), its canvas
@@ -131,14 +132,13 @@ class Recognizer:
         """Every image is decoded; unusable ones raise ImageError (use per-image calls to isolate).
         ``reread_unsure=False`` reads each image once even where the checkpoint's preprocessing would
         read an unsure one again at its ``retry_glyph_heights``. With a ``renderer`` every reading's
-        hypotheses (all ``beam`` of them) are typeset and the one that draws the snip most closely is
-        kept (``core.render_match``; several renderers, e.g. one per font, are tried in turn); without one, the most
+        hypotheses (all ``beam`` of them, and the most confident one's spacing variants: ``core.spacing``) are
+        typeset and the one that draws the snip most closely is kept (``core.render_match``; several renderers, e.g. one per font, are tried in turn); without one, the most
         confident reading."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
         arrays = [preprocess(im, self.preprocess_config) for im in opened]
-        models = {name: m for name, m in (("main", self.model), ("wide", self.wide_model), ("tall", self.tall_model))
-                  if m is not None}
+        models = self._heads()
         extra = [name for name in models if name != "main"]
         groups: dict[str, list[int]] = {}
         for i, a in enumerate(arrays):
@@ -158,6 +158,11 @@ class Recognizer:
         preds = [self._prediction(d, a, *grid, ms, dist) for (d, grid, a), dist in chosen]
         return [p if f[0] is c[0][0] else dataclasses.replace(p, first_choice=" ".join(self.vocab.decode(f[0].ids)))
                 for p, f, c in zip(preds, first, chosen, strict=True)]
+
+    def _heads(self) -> dict[str, Im2Latex]:
+        """The checkpoint's heads by name: "main", and "wide" / "tall" where it has them."""
+        return {name: m for name, m in (("main", self.model), ("wide", self.wide_model), ("tall", self.tall_model))
+                if m is not None}
 
     def _retry_unsure(
         self,
@@ -188,15 +193,51 @@ class Recognizer:
         confident reading where none is close (``core.render_match.choose``); with that rendering's distance."""
         ordered = [sorted(readings[i], key=lambda r: -r[0].score) for i in range(len(images))]
         latex = [[" ".join(self.vocab.decode(r[0].ids)) for r in rs] for rs in ordered]
+        # after the model's readings, the most confident one's spacing variants (core.spacing)
+        variants = [[" ".join(t) for t in spacing_variants(self.vocab.decode(rs[0][0].ids))
+                     if all(w in self.vocab for w in t) and " ".join(t) not in texts]
+                    for rs, texts in zip(ordered, latex, strict=True)]
         snips = [render_match.snip_ink(im, self.preprocess_config) for im in images]
-        chosen = render_match.choose(snips, latex, [renderer] if callable(renderer) else list(renderer))
-        return [(rs[c[0]], c[1]) if c is not None else (rs[0], None) for rs, c in zip(ordered, chosen, strict=True)]
+        chosen = render_match.choose(snips, [t + v for t, v in zip(latex, variants, strict=True)],
+                                     [renderer] if callable(renderer) else list(renderer))
+        out: list[tuple[_Reading, float | None]] = []
+        for rs, vs, c in zip(ordered, variants, chosen, strict=True):
+            if c is None:
+                out.append((rs[0], None))
+            elif c[0] < len(rs):
+                out.append((rs[c[0]], c[1]))
+            else:
+                out.append((self._held_to(rs[0], vs[c[0] - len(rs)]), c[1]))
+        return out
+
+    def _held_to(self, reading: _Reading, latex: str) -> _Reading:
+        """``reading``'s canvas read by its head held to the tokens of ``latex`` (``core.decode.forced``)."""
+        array = reading[2]
+        models = self._heads()
+        model = models[self.preprocess_config.head_for(array.shape[-2], array.shape[-1], [n for n in models if n != "main"])]
+        feats, grid = self._features(model, [array])  # its own grid: a batch's is as wide as its widest canvas
+        with torch.inference_mode(), autocast(self.device, self._decoder_autocast):
+            return forced(model, feats, self.vocab.encode(latex)[1:-1]), grid, array
 
     def _decode(
         self, model: Im2Latex, arrays: list[torch.Tensor], beam: int, nbest: bool = False
     ) -> tuple[list[list[Decoded]], tuple[int, int]]:
         """Per canvas of one batch read by one head, its best hypothesis (all ``beam`` of them with ``nbest``),
         and the feature grid (Hf, Wf)."""
+        feats, grid = self._features(model, arrays)
+        with torch.inference_mode(), autocast(self.device, self._decoder_autocast):
+            if beam <= 1:
+                return [[d] for d in greedy(model, feats)], grid
+            if nbest:
+                return beam_search_nbest(model, feats, beam), grid
+            return [[d] for d in beam_search(model, feats, beam)], grid
+
+    @property
+    def _decoder_autocast(self) -> torch.dtype | None:
+        return self.dtype if self.decoder_dtype is None and not self.int8 else None
+
+    def _features(self, model: Im2Latex, arrays: list[torch.Tensor]) -> tuple[torch.Tensor, tuple[int, int]]:
+        """The encoder's features of one batch of canvases, as the decoder takes them, and the grid (Hf, Wf)."""
         batch = pad_stack(arrays).to(self.device)  # (B, 1, H, W)
         if self.device.type == "cpu":
             batch = batch.contiguous(memory_format=torch.channels_last)
@@ -209,12 +250,7 @@ class Recognizer:
                 # the int8 layers take fp32 activations (never autocast) and refuse non-finite ones, which a
                 # diverged or corrupt model gives: it then reads garbage, as in fp32, instead of raising
                 feats = torch.nan_to_num(feats.float(), nan=0.0, posinf=0.0, neginf=0.0)
-            with autocast(self.device, self.dtype if self.decoder_dtype is None and not self.int8 else None):
-                if beam <= 1:
-                    return [[d] for d in greedy(model, feats)], grid
-                if nbest:
-                    return beam_search_nbest(model, feats, beam), grid
-                return [[d] for d in beam_search(model, feats, beam)], grid
+        return feats, grid
 
     def _prediction(
         self, d: Decoded, model_input: torch.Tensor, hf: int, wf: int, ms: float, render_distance: float | None

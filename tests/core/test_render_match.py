@@ -8,11 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
+from scipy import ndimage
 
 from core.preprocess import PreprocessConfig
 from core.recognizer import Recognizer
 from core.render_match import (
+    INK_LEVELS,
     MAX_DISTANCE,
     closest,
     mask_distance,
@@ -77,6 +80,21 @@ def test_closest_picks_the_nearest_rendering_first_of_equals_and_none_when_all_a
     assert best is None and dists[0] is not None and dists[0] > MAX_DISTANCE and dists[1] is None
     assert closest(None, [_glyphs("lolsl")]) == (None, [None])
     assert snip_ink(np.full((30, 30), 255, np.uint8), CFG) is None  # blank: nothing to compare
+
+
+def test_an_anti_aliased_snip_is_also_compared_at_its_fainter_ink() -> None:
+    """A snip whose strokes fade out sideways over 2 px (a screen grab) draws them thinner than TeX's renderings when
+    cut at half its ink, and matches nothing there; cut at the fainter INK_LEVELS it matches its own formula's
+    rendering, and still not another one."""
+    render, wrong = _glyphs("lolsl", scale=3), _glyphs("lolol", scale=3)
+    core = ndimage.binary_erosion(render < 128, np.ones((1, 3), bool), iterations=2)
+    ink = snip_ink(np.where(core, 0, np.where(render < 128, 170, 255)).astype(np.uint8), CFG)
+    assert ink is not None and INK_LEVELS[0] == 0.5 and min(INK_LEVELS) < 1 - 170 / 255
+    assert mask_distance(snip_mask(ink), render_mask(render)) > MAX_DISTANCE  # type: ignore[arg-type]
+    best, dists = closest(ink, [wrong, render])
+    assert best == 1 and dists[1] is not None and dists[1] <= MAX_DISTANCE
+    assert dists[0] is not None and dists[0] > MAX_DISTANCE
+    assert closest(ink, [wrong])[0] is None
 
 
 class _DrawingRenderer:
@@ -174,3 +192,35 @@ def test_beam_search_nbest_holds_the_beams_endings_best_first(tiny_weights: Path
     for hyps, top in zip(nbest, best, strict=True):
         assert [d.score for d in hyps] == sorted((d.score for d in hyps), reverse=True)
         assert hyps[0].ids == top.ids and len({tuple(d.ids) for d in hyps}) == len(hyps)
+
+
+def test_a_spacing_variant_that_draws_the_snip_is_kept_with_the_models_scores_for_it(
+    tiny_weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spacing variants of the most confident reading (core.spacing) are typeset after the model's readings; one
+    that draws the snip is kept, scored by the model held to its tokens (token probabilities and attention per
+    token, as for the model's own readings)."""
+    rec = _reader(tiny_weights)
+    snip = Image.fromarray(_glyphs("lolsl"))
+    plain = rec.recognize(snip, beam=1)
+    variant = [*plain.tokens, "+", "1"]  # the tiny vocabulary has no spacing commands: any tokens stand in
+    monkeypatch.setattr("core.recognizer.spacing_variants", lambda tokens: [["no-such-token"], variant])
+    renderer = _Drawing(snip, " ".join(variant))
+    pred, _ = rec.recognize_batch([snip, draw("1 + 2 = 3 = 3 = 3")], beam=1, renderer=renderer)  # a wider one beside
+    assert " ".join(variant) in renderer.seen and "no-such-token" not in renderer.seen  # out-of-vocabulary: left out
+    assert pred.tokens == variant and pred.latex == " ".join(variant) and pred.render_distance == 0.0
+    assert len(pred.token_probs) == len(variant) and pred.attention is not None and pred.attention.shape[0] == len(variant)
+    assert pred.token_probs[: len(plain.tokens)] == pytest.approx(plain.token_probs, abs=1e-5)
+    assert pred.first_choice == plain.latex and pred.score < plain.score
+
+
+class _Drawing:
+    """Renders ``target`` as the snip itself and every other text as something else."""
+
+    def __init__(self, snip: Image.Image, target: str) -> None:
+        self.snip, self.target = snip, target
+        self.seen: list[str] = []
+
+    def __call__(self, texts: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
+        self.seen = list(texts)
+        return [np.asarray(self.snip) if t == self.target else np.asarray(draw("1 + 2 = 3 = 3")) for t in texts]
