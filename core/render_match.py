@@ -172,7 +172,8 @@ def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_d
     ``mask_distance`` (None: it did not render, the snip has no ink, or their glyph heights differ by more than
     ``KEEP_SCALE_WITHIN``). The snip's ink is cut at ``INK_LEVELS[0]``, and when nothing is that close, at each
     fainter level (the distances returned are those of the level the closest was found at)."""
-    others = [render_mask(r) if r is not None else None for r in renders]
+    masks = [render_mask(r) if r is not None else None for r in renders]
+    others = [(m, glyph_height(m)) if m is not None and snip is not None else None for m in masks]
     dists, ranked = _ranked(snip, others, INK_LEVELS[0], max_distance)
     if not ranked:
         for level in INK_LEVELS[1:]:
@@ -183,16 +184,17 @@ def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_d
     return (min(ranked)[2] if ranked else None), dists
 
 
-def _ranked(snip: np.ndarray | None, others: Sequence[np.ndarray | None], level: float, max_distance: float
-            ) -> tuple[list[float | None], list[tuple[float, float, int]]]:
-    """The snip's ink above ``level`` against cropped rendering masks: each one's ``mask_distance`` (None where not
-    compared), and (distance, ``exact_distance``, index) of those within ``max_distance``."""
+def _ranked(snip: np.ndarray | None, others: Sequence[tuple[np.ndarray, float | None] | None], level: float,
+            max_distance: float) -> tuple[list[float | None], list[tuple[float, float, int]]]:
+    """The snip's ink above ``level`` against cropped rendering masks and their glyph heights: each one's
+    ``mask_distance`` (None where not compared), and (distance, ``exact_distance``, index) of those within
+    ``max_distance``."""
     mask = snip_mask(snip, level) if snip is not None else None
     own = glyph_height(mask) if mask is not None else None
     dists: list[float | None] = []
     ranked: list[tuple[float, float, int]] = []
-    for i, other in enumerate(others):
-        target = glyph_height(other) if other is not None and own else None
+    for i, pair in enumerate(others):
+        other, target = pair if pair is not None else (None, None)
         if mask is None or other is None or not own or not target or max(target / own, own / target) > KEEP_SCALE_WITHIN:
             dists.append(None)
             continue
