@@ -164,8 +164,9 @@ class SettingsDialog(QDialog):
         self.render_check = QCheckBox("Check readings against their TeX rendering (needs TeX Live)")
         self.render_check.setChecked(current.render_check)
         self.render_check.setToolTip(
-            "Typesets the model's candidate readings with pdflatex (Computer Modern, then Times and Palatino) and "
-            "keeps the one whose rendering draws the snip most closely; best with a beam width of 5. Without TeX "
+            "Typesets the model's candidate readings, and the best one with its spacing at other widths, with "
+            "pdflatex (Computer Modern, then Times and Palatino) and keeps the one whose rendering draws the snip "
+            "most closely; best with a beam width of 5. Without TeX "
             "Live it does nothing."
         )
         self.device = QComboBox()
