@@ -674,9 +674,9 @@ def add_render_check_arguments(parser: argparse.ArgumentParser) -> None:
     """``--render-check`` and ``--render-fonts`` (a list of fonts), as ``latexsnip eval`` and the benches take them;
     ``renderers_for`` makes what they ask for."""
     parser.add_argument("--render-check", action="store_true",
-                        help="typeset every hypothesis of every reading with TeX (in the --render-fonts) and keep the "
-                             "one that draws the image most closely (core.render_match, as the app does; needs TeX "
-                             "Live; best with --beam 5)")
+                        help="typeset every hypothesis of every reading, and the best one's spacing variants "
+                             "(core.spacing), with TeX (in the --render-fonts) and keep the one that draws the image "
+                             "most closely (core.render_match, as the app does; needs TeX Live; best with --beam 5)")
     parser.add_argument("--render-fonts", type=lambda text: text.split(","), default=list(CHECK_FONTS),
                         metavar="FONTS", help="comma-separated fonts the render check typesets the readings in, tried "
                                               f"in turn (default {','.join(CHECK_FONTS)}; each one of: {', '.join(FONTS)})")
