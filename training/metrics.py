@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from core.render_match import column_ids, levenshtein_matrix
+from core.spacing import SPACING
 
 __all__ = [
     "BINARIZE_THRESHOLD",
@@ -60,7 +61,7 @@ Tokens = Sequence[str]
 
 GROUPING_BRACES = frozenset({"{", "}"})  # not the literal braces \{ \}
 # \, \: \; \! ~ \quad \qquad, and "\ " (a backslash and a space: the token "\"; not "\\", a new row)
-SPACING_TOKENS = frozenset({"\\,", "\\:", "\\;", "\\!", "~", "\\", "\\quad", "\\qquad"})
+SPACING_TOKENS = SPACING  # the spacing commands, as the render check rewrites them (core.spacing)
 
 
 def tokenize(formula: str | Sequence[str] | None) -> list[str]:
