@@ -25,6 +25,7 @@ from core.prediction import Prediction
 from core.preprocess import pad_stack, preprocess
 from core.render_match import Renderer
 from core.spacing import spacing_variants
+from core.variants import refinements
 
 ImageLike = Image.Image | np.ndarray | str | Path
 _Reading = tuple[Decoded, tuple[int, int], torch.Tensor]  # a hypothesis, its feature grid (Hf, Wf), its canvas
@@ -133,7 +134,8 @@ class Recognizer:
         ``reread_unsure=False`` reads each image once even where the checkpoint's preprocessing would
         read an unsure one again at its ``retry_glyph_heights``. With a ``renderer`` every reading's
         hypotheses (all ``beam`` of them, and the most confident one's spacing variants: ``core.spacing``) are
-        typeset and the one that draws the snip most closely is kept (``core.render_match``; several renderers, e.g. one per font, are tried in turn); without one, the most
+        typeset and the one that draws the snip most closely is kept (``core.render_match``; several renderers, e.g.
+        one per font, are tried in turn), refined where it draws it nearly (``core.variants``); without one, the most
         confident reading."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
@@ -199,16 +201,21 @@ class Recognizer:
                     for rs, texts in zip(ordered, latex, strict=True)]
         snips = [render_match.snip_ink(im, self.preprocess_config) for im in images]
         chosen = render_match.choose(snips, [t + v for t, v in zip(latex, variants, strict=True)],
-                                     [renderer] if callable(renderer) else list(renderer))
+                                     [renderer] if callable(renderer) else list(renderer), refine=self._refinements)
         out: list[tuple[_Reading, float | None]] = []
-        for rs, vs, c in zip(ordered, variants, chosen, strict=True):
+        for rs, texts, c in zip(ordered, latex, chosen, strict=True):
             if c is None:
                 out.append((rs[0], None))
-            elif c[0] < len(rs):
-                out.append((rs[c[0]], c[1]))
-            else:
-                out.append((self._held_to(rs[0], vs[c[0] - len(rs)]), c[1]))
+            elif c.reading < len(rs) and c.latex == texts[c.reading]:
+                out.append((rs[c.reading], c.distance))
+            else:  # a spacing variant of the first reading, or a reading refined (core.variants)
+                out.append((self._held_to(rs[c.reading] if c.reading < len(rs) else rs[0], c.latex), c.distance))
         return out
+
+    def _refinements(self, latex: str) -> list[str]:
+        """The variants of a reading the render check tries when its rendering is close but not the same
+        (``core.variants.refinements``), those the vocabulary can spell."""
+        return [" ".join(t) for t in refinements(latex.split(" ")) if all(w in self.vocab for w in t)]
 
     def _held_to(self, reading: _Reading, latex: str) -> _Reading:
         """``reading``'s canvas read by its head held to the tokens of ``latex`` (``core.decode.forced``)."""

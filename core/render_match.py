@@ -18,7 +18,9 @@ training data's scale matches its formula's rendering within a few columns and a
 a snip in another font matches no rendering within ``MAX_DISTANCE``: then the model's choice stays. A snip drawn
 larger (a zoomed page, a higher resolution) has its candidates typeset again at its own scale, measured by
 ``render_scale`` from the width of the model's most confident reading, and is compared with those; a smaller one
-keeps the model's choice.
+keeps the model's choice. A match that is close but not the same (distance above 0) is refined: variants of its
+reading (``core.variants``: a spacing width, a delimiter's size, a look-alike command) are typeset and compared the
+same way, and a closer one is kept (``REFINE_ROUNDS``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
-from typing import Protocol, cast
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from PIL import Image
@@ -63,6 +65,29 @@ RENDER_SCALES = (1.0, 4.0)
 # all. Chosen on 200 validation formulas' beam-5 readings (model card, "Anti-aliased snips"): exact match on their
 # anti-aliased renders at 200 / 250 / 300 dpi 47.5 / 47.5 / 47.5% -> 50.0 / 48.5 / 53.0%; binarized ones unchanged.
 INK_LEVELS = (0.5, 0.3, 0.2)
+# A match whose rendering is close but not the same (distance above 0): variants of its reading (``choose``'s
+# ``refine``, e.g. ``core.variants.refinements``) are typeset at the match's font and scale, and the closest is kept
+# where it is closer than the match, then its variants are tried, up to this many rounds (0: never refined).
+# Validation, beam 5 (model card, "Near matches refined"): exact match 48.8% -> 50.1%.
+REFINE_ROUNDS = 3
+
+
+class Match(NamedTuple):
+    """What ``choose`` keeps for a snip: the index of the reading whose rendering matched, the distance of what was
+    kept, and what was kept: that reading, or the variant of it a refinement found closer."""
+
+    reading: int
+    distance: float
+    latex: str
+
+
+class _Found(NamedTuple):
+    """A match and where it was made: its rendering, the renderer, the scale."""
+
+    match: Match
+    image: np.ndarray
+    renderer: Renderer
+    scale: float
 
 
 def comparison_config(cfg: PreprocessConfig) -> PreprocessConfig:
@@ -221,44 +246,75 @@ def render_scale(snip: np.ndarray | None, renders: Sequence[np.ndarray | None]) 
 
 
 def choose(
-    snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], renderers: Sequence[Renderer]
-) -> list[tuple[int, float] | None]:
-    """Per snip (a ``snip_ink`` array), the index of the reading (LaTeX, most confident first) whose rendering is
-    ``closest`` to it and that rendering's distance, or None where none is close.
+    snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], renderers: Sequence[Renderer],
+    refine: Callable[[str], Sequence[str]] | None = None,
+) -> list[Match | None]:
+    """Per snip (a ``snip_ink`` array), the reading (LaTeX, most confident first) whose rendering is ``closest`` to
+    it, or None where none is close.
 
     The first renderer (font) typesets every reading at its own scale. A snip it does not match is then compared,
     at the same time (threads: each renderer runs its own TeX), with its readings typeset by the first renderer at
     the snip's scale if the snip is drawn larger (``render_scale``), and by each other renderer as the first did (at
-    its own scale, then at the snip's as measured on its own renderings); the earliest that matches counts. A
-    renderer that fails is skipped (logged): an optional check must not cost the reading itself."""
+    its own scale, then at the snip's as measured on its own renderings); the earliest that matches counts. With
+    ``refine`` (a reading -> its variants), a match that is close but not the same is refined (``REFINE_ROUNDS``).
+    A renderer that fails is skipped (logged): an optional check must not cost the reading itself."""
     if not renderers:
         return [None] * len(snips)
     found, scales = _choose_at_own_scale(renderers[0], snips, readings, range(len(snips)), rescale=False)
     pending = [k for k in range(len(snips)) if k not in found]
 
-    def first_at_snip_scales() -> dict[int, tuple[int, float]]:
+    def first_at_snip_scales() -> dict[int, _Found]:
         return _choose_at_scales(renderers[0], snips, readings, scales)
 
-    def other_font(renderer: Renderer) -> dict[int, tuple[int, float]]:
+    def other_font(renderer: Renderer) -> dict[int, _Found]:
         return _choose_at_own_scale(renderer, snips, readings, pending)[0]
 
-    jobs: list[Callable[[], dict[int, tuple[int, float]]]] = [first_at_snip_scales] if scales else []
+    jobs: list[Callable[[], dict[int, _Found]]] = [first_at_snip_scales] if scales else []
     jobs += [partial(other_font, r) for r in renderers[1:]] if pending else []
     if jobs:
         with ThreadPoolExecutor(len(jobs)) as pool:
             others = list(pool.map(lambda job: job(), jobs))
         for more in others:
             found = {**more, **found}  # an earlier job's match wins
-    return [found.get(k) for k in range(len(snips))]
+    if refine is not None:
+        _refine(snips, found, refine)
+    return [found[k].match if k in found else None for k in range(len(snips))]
+
+
+def _refine(snips: Sequence[np.ndarray | None], found: dict[int, _Found], refine: Callable[[str], Sequence[str]]
+            ) -> None:
+    """Replaces in ``found`` each match at a distance above 0 by the closest of its reading's variants where that
+    is closer (``closest``: distance, then pixel for pixel; the match keeps ties), for ``REFINE_ROUNDS`` rounds, each
+    round's variants typeset in one run per renderer and scale."""
+    pending = [k for k, f in found.items() if f.match.distance > 0]
+    for _ in range(REFINE_ROUNDS):
+        variants = {k: [v for v in refine(found[k].match.latex) if v != found[k].match.latex] for k in pending}
+        groups: dict[tuple[int, float], list[int]] = {}
+        for k in pending:
+            groups.setdefault((id(found[k].renderer), found[k].scale), []).append(k)
+        closer: list[int] = []
+        for ks in groups.values():
+            renderer, scale = found[ks[0]].renderer, found[ks[0]].scale
+            rendered = _render(renderer, {v for k in ks for v in variants[k]}, scale)
+            for k in ks:
+                images = [rendered.get(v) for v in variants[k]]
+                best, dists = closest(snips[k], [found[k].image, *images])
+                image = images[best - 1] if best else None
+                if best and image is not None and (distance := dists[best]) is not None:
+                    match = found[k].match._replace(distance=distance, latex=variants[k][best - 1])
+                    found[k] = found[k]._replace(match=match, image=image)
+                    closer += [k] if distance > 0 else []
+        pending = closer
+        if not pending:
+            return
 
 
 def _choose_at_own_scale(
     renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], ks: Iterable[int],
     rescale: bool = True,
-) -> tuple[dict[int, tuple[int, float]], dict[int, float]]:
-    """The snips ``ks`` that a rendering by ``renderer`` at its own scale matches (reading index, distance), and the
-    scale of each larger snip it does not match (``render_scale``); with ``rescale`` those are typeset again at
-    their scale and compared too."""
+) -> tuple[dict[int, _Found], dict[int, float]]:
+    """The snips ``ks`` that a rendering by ``renderer`` at its own scale matches, and the scale of each larger snip
+    it does not match (``render_scale``); with ``rescale`` those are typeset again at their scale and compared too."""
     ks = list(ks)
     found, rendered = _choose_at(renderer, snips, readings, ks, 1.0)
     scales: dict[int, float] = {}
@@ -272,12 +328,12 @@ def _choose_at_own_scale(
 
 def _choose_at_scales(
     renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], scales: dict[int, float]
-) -> dict[int, tuple[int, float]]:
+) -> dict[int, _Found]:
     """``_choose_at`` for each snip of ``scales`` at its scale, one typesetting per scale."""
     groups: dict[float, list[int]] = {}
     for k, scale in scales.items():
         groups.setdefault(scale, []).append(k)
-    found: dict[int, tuple[int, float]] = {}
+    found: dict[int, _Found] = {}
     for scale, ks in groups.items():
         found.update(_choose_at(renderer, snips, readings, ks, scale)[0])
     return found
@@ -286,15 +342,15 @@ def _choose_at_scales(
 def _choose_at(
     renderer: Renderer, snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], ks: list[int],
     scale: float,
-) -> tuple[dict[int, tuple[int, float]], dict[str, np.ndarray | None]]:
-    """The snips ``ks`` whose readings, typeset by ``renderer`` at ``scale``, hold a match: that reading's index and
-    distance; and the renderings."""
+) -> tuple[dict[int, _Found], dict[str, np.ndarray | None]]:
+    """The snips ``ks`` whose readings, typeset by ``renderer`` at ``scale``, hold a match; and the renderings."""
     rendered = _render(renderer, {t for k in ks for t in readings[k]}, scale)
-    found: dict[int, tuple[int, float]] = {}
+    found: dict[int, _Found] = {}
     for k in ks:
         best, dists = closest(snips[k], [rendered.get(t) for t in readings[k]])
-        if best is not None:
-            found[k] = (best, cast(float, dists[best]))
+        image = rendered.get(readings[k][best]) if best is not None else None
+        if best is not None and image is not None and (distance := dists[best]) is not None:
+            found[k] = _Found(Match(best, distance, readings[k][best]), image, renderer, scale)
     return found, rendered
 
 

@@ -676,7 +676,8 @@ def add_render_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--render-check", action="store_true",
                         help="typeset every hypothesis of every reading, and the best one's spacing variants "
                              "(core.spacing), with TeX (in the --render-fonts) and keep the one that draws the image "
-                             "most closely (core.render_match, as the app does; needs TeX Live; best with --beam 5)")
+                             "most closely, refined where it draws it nearly (core.render_match, core.variants, as "
+                             "the app does; needs TeX Live; best with --beam 5)")
     parser.add_argument("--render-fonts", type=lambda text: text.split(","), default=list(CHECK_FONTS),
                         metavar="FONTS", help="comma-separated fonts the render check typesets the readings in, tried "
                                               f"in turn (default {','.join(CHECK_FONTS)}; each one of: {', '.join(FONTS)})")

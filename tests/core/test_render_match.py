@@ -17,6 +17,8 @@ from core.recognizer import Recognizer
 from core.render_match import (
     INK_LEVELS,
     MAX_DISTANCE,
+    Match,
+    choose,
     closest,
     mask_distance,
     render_mask,
@@ -95,6 +97,48 @@ def test_an_anti_aliased_snip_is_also_compared_at_its_fainter_ink() -> None:
     assert best == 1 and dists[1] is not None and dists[1] <= MAX_DISTANCE
     assert dists[0] is not None and dists[0] > MAX_DISTANCE
     assert closest(ink, [wrong])[0] is None
+
+
+def _widened(pattern: str, by: int) -> np.ndarray:
+    """``_glyphs(pattern)`` with the gap after its second glyph ``by`` px wider: the same glyphs, all but two moved."""
+    return np.insert(_glyphs(pattern), [19] * by, 255, axis=1)
+
+
+class _Table:
+    """Draws each text as a table says (anything else as an unrelated row), and records every typesetting run."""
+
+    def __init__(self, table: dict[str, np.ndarray]) -> None:
+        self.table, self.runs = table, []  # type: list[list[str]]
+
+    def __call__(self, texts: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
+        self.runs.append(list(texts))
+        return [self.table.get(t, _glyphs("oooo")) for t in texts]
+
+
+def test_a_near_match_is_refined_step_by_step_to_the_variant_that_draws_the_snip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A match at a distance above 0 has its reading's variants typeset; a closer one is kept and refined in turn,
+    for REFINE_ROUNDS rounds, one typesetting run per round; equally close variants leave the match as it is."""
+    pattern = "lolsl" * 4
+    snip = snip_ink(_glyphs(pattern), CFG)
+    table = {"near": _widened(pattern, 4), "nearer": _widened(pattern, 2), "same": _widened(pattern, 4),
+             "exact": _glyphs(pattern)}
+    variants = {"near": ["far", "nearer", "near"], "nearer": ["exact", "near"], "exact": ["near"], "same": ["near"]}
+    renderer = _Table(table)
+    [plain] = choose([snip], [["near"]], [renderer])
+    assert plain is not None and plain.latex == "near" and 0 < plain.distance <= MAX_DISTANCE
+    [refined] = choose([snip], [["near"]], [renderer], refine=lambda t: variants.get(t, []))
+    assert refined == Match(0, 0.0, "exact")
+    assert renderer.runs[-2:] == [["far", "nearer"], ["exact", "near"]]  # the reading itself is never typeset again
+    [nearer] = choose([snip], [["far", "near"]], [renderer], refine=lambda t: variants.get(t, []) if t != "nearer" else [])
+    assert nearer is not None and nearer.reading == 1 and nearer.latex == "nearer" and 0 < nearer.distance < plain.distance
+    monkeypatch.setattr("core.render_match.REFINE_ROUNDS", 1)
+    [once] = choose([snip], [["near"]], [renderer], refine=lambda t: variants.get(t, []))
+    assert once == nearer._replace(reading=0)
+    # a variant drawn the same as the match: the match stays; an exact match is never refined
+    assert choose([snip], [["near"]], [renderer], refine=lambda t: ["same"]) == [plain]
+    runs = len(renderer.runs)
+    assert choose([snip], [["exact"]], [renderer], refine=lambda t: ["near"]) == [Match(0, 0.0, "exact")]
+    assert len(renderer.runs) == runs + 1
 
 
 class _DrawingRenderer:
@@ -224,3 +268,24 @@ class _Drawing:
     def __call__(self, texts: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
         self.seen = list(texts)
         return [np.asarray(self.snip) if t == self.target else np.asarray(draw("1 + 2 = 3 = 3")) for t in texts]
+
+
+def test_a_refined_reading_is_kept_with_the_models_scores_for_it(tiny_weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model's reading draws the snip nearly (one gap wider); its variant (core.variants) that draws it exactly is
+    kept, scored by the model held to its tokens on the reading's own canvas."""
+    rec = _reader(tiny_weights)
+    pattern = "lolsl" * 4
+    snip = Image.fromarray(_glyphs(pattern))
+    plain = rec.recognize(snip, beam=1)
+    variant = [*plain.tokens, "+", "1"]  # the tiny vocabulary has no spacing or delimiter sizes: any tokens stand in
+    monkeypatch.setattr("core.recognizer.spacing_variants", lambda tokens: [])
+    monkeypatch.setattr("core.recognizer.refinements", lambda tokens: [["no-such-token"], variant] if tokens == plain.tokens else [])
+    renderer = _Table({plain.latex: _widened(pattern, 2), " ".join(variant): _glyphs(pattern)})
+    pred = rec.recognize(snip, beam=1, renderer=renderer)
+    assert renderer.runs == [[plain.latex], [" ".join(variant)]]  # out-of-vocabulary variants: left out
+    assert pred.tokens == variant and pred.render_distance == 0.0 and pred.first_choice == plain.latex
+    assert len(pred.token_probs) == len(variant) and pred.attention is not None and pred.attention.shape[0] == len(variant)
+    assert pred.token_probs[: len(plain.tokens)] == pytest.approx(plain.token_probs, abs=1e-5)
+    monkeypatch.setattr("core.render_match.REFINE_ROUNDS", 0)
+    unrefined = rec.recognize(snip, beam=1, renderer=renderer)
+    assert unrefined.latex == plain.latex and unrefined.render_distance is not None and unrefined.render_distance > 0
