@@ -18,7 +18,8 @@ from core.spacing import spacing_variants
 OPENERS = frozenset({"(", "[", "\\{", "\\langle", "\\lbrack", "\\lbrace", "\\lfloor", "\\lceil"})
 CLOSERS = frozenset({")", "]", "\\}", "\\rangle", "\\rbrack", "\\rbrace", "\\rfloor", "\\rceil"})
 # The sizes one delimiter pair is tried at: None plain, "left" \left ... \right, else \big-style commands written
-# before each delimiter (``\Big ( ... \Big )``, ``\Bigl ( ... \Bigr )``: the first draws no space of an opening)
+# before each delimiter (``\Big ( ... \Big )`` draws ordinary symbols, ``\Bigl ( ... \Bigr )`` an opening and a
+# closing one, spaced otherwise)
 SIZES: tuple[str | None, ...] = (None, "left", "big", "Big", "bigg", "Bigg", "bigl", "Bigl", "biggl", "Biggl")
 _BIG = {"\\big", "\\Big", "\\bigg", "\\Bigg"}
 _BIG_SIDED = {f"\\{s}{side}": side == "l" for s in ("big", "Big", "bigg", "Bigg") for side in "lr"}
