@@ -7,7 +7,7 @@ typeset (by a ``Renderer`` the caller supplies, e.g. ``training.render`` with Te
 with the snip, column by column, as im2markup's image metric compares two renderings.
 
 The snip goes through the ONE preprocessing function without its rescaling (ink cropped, polarity and
-contrast normalised); it is compared only with renderings whose glyph height is close to its own (no
+contrast normalised); it is compared only with renderings whose ink is about as wide as its own (no
 rescaling: rescaled columns never match). Both are binarised (an anti-aliased snip also at fainter ink levels,
 ``INK_LEVELS``, when it matches nothing at half its ink), and the distance is
 the Levenshtein distance of the two sequences of pixel columns over the snip's width, two columns being equal when
@@ -37,7 +37,7 @@ from PIL import Image
 from scipy import ndimage
 
 from core.errors import ImageError
-from core.preprocess import PreprocessConfig, glyph_height, preprocess_array
+from core.preprocess import PreprocessConfig, preprocess_array
 
 
 class Renderer(Protocol):
@@ -52,12 +52,16 @@ log = logging.getLogger(__name__)
 # Closest rendering further than this (edit distance / snip columns) from the snip: keep the model's choice.
 # Chosen on validation formulas: 0.1 also let Times and 300-dpi snips match wrong readings (robustness renders).
 MAX_DISTANCE = 0.03
-# A snip whose glyph height is off from a rendering's by more than this factor is not compared with it: rescaled
-# columns never match, and the nearest ones matched wrong readings as often as right ones (120 / 300 dpi renders).
-KEEP_SCALE_WITHIN = 1.3
-# A snip drawn larger than the renderer draws has its candidates typeset again at its own scale (``render_scale``),
-# up to 4x. Not a smaller one: there one pixel of tolerance is a large part of a glyph (120-dpi renders,
-# bench/robustness.py: 2 of 100 exact matches lost, where 300-dpi renders gained 2 and +0.8 BLEU).
+# A snip that no rendering at the renderer's scale matches, and whose ink is more than this many times as wide as
+# that of the first reading (in the model's order) typeset there whose height ratio agrees within
+# ``SCALE_AGREEMENT``, has its readings typeset again at its scale (``render_scale``). Measured on the ink's extent, not its glyph heights: an
+# anti-aliased snip's glyphs break up or merge with the ink level (300-dpi screen renders of 150 validation
+# formulas: glyph height 0.55-1.4x the rendering's at half ink, width 1.47-1.50x), so two in three HiDPI snips were
+# never typeset at their scale.
+RESCALE_ABOVE = 1.1
+SCALE_AGREEMENT = 0.15
+# The scales a snip is typeset at: up to 4x. Not smaller: there one pixel of tolerance is a large part of a glyph
+# (120-dpi renders, bench/robustness.py: 2 of 100 exact matches lost, where 300-dpi renders gained 2 and +0.8 BLEU).
 RENDER_SCALES = (1.0, 4.0)
 # Ink levels (0-1) a snip's pixels must exceed to count as ink when compared: the first, then, when no rendering is
 # within MAX_DISTANCE of that, the closest at any of the others. TeX's renderings count any coverage as ink (bold
@@ -194,33 +198,30 @@ def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_d
             ) -> tuple[int | None, list[float | None]]:
     """Index of the rendering closest to the snip (a ``snip_ink`` array) by ``mask_distance``, equals by
     ``exact_distance``, then the first; None when none is within ``max_distance``. And every rendering's
-    ``mask_distance`` (None: it did not render, the snip has no ink, or their glyph heights differ by more than
-    ``KEEP_SCALE_WITHIN``). The snip's ink is cut at ``INK_LEVELS[0]``, and when nothing is that close, at each
-    fainter level (the distances returned are those of the level the closest was found at)."""
+    ``mask_distance`` (None: it did not render, the snip has no ink, or their ink's widths differ by more than
+    ``max_distance`` of the snip's: each column more or fewer costs an edit, so it cannot be that close). The snip's
+    ink is cut at ``INK_LEVELS[0]``, and when nothing is that close, at each fainter level (the distances returned
+    are those of the level the closest was found at)."""
     masks = [render_mask(r) if r is not None else None for r in renders]
-    others = [(m, glyph_height(m)) if m is not None and snip is not None else None for m in masks]
-    dists, ranked = _ranked(snip, others, INK_LEVELS[0], max_distance)
+    dists, ranked = _ranked(snip, masks, INK_LEVELS[0], max_distance)
     if not ranked:
         for level in INK_LEVELS[1:]:
-            level_dists, level_ranked = _ranked(snip, others, level, max_distance)
+            level_dists, level_ranked = _ranked(snip, masks, level, max_distance)
             if level_ranked and (not ranked or min(level_ranked) < min(ranked)):
                 dists = level_dists
             ranked += level_ranked
     return (min(ranked)[2] if ranked else None), dists
 
 
-def _ranked(snip: np.ndarray | None, others: Sequence[tuple[np.ndarray, float | None] | None], level: float,
-            max_distance: float) -> tuple[list[float | None], list[tuple[float, float, int]]]:
-    """The snip's ink above ``level`` against cropped rendering masks and their glyph heights: each one's
-    ``mask_distance`` (None where not compared), and (distance, ``exact_distance``, index) of those within
-    ``max_distance``."""
+def _ranked(snip: np.ndarray | None, others: Sequence[np.ndarray | None], level: float, max_distance: float
+            ) -> tuple[list[float | None], list[tuple[float, float, int]]]:
+    """The snip's ink above ``level`` against cropped rendering masks: each one's ``mask_distance`` (None where not
+    compared), and (distance, ``exact_distance``, index) of those within ``max_distance``."""
     mask = snip_mask(snip, level) if snip is not None else None
-    own = glyph_height(mask) if mask is not None else None
     dists: list[float | None] = []
     ranked: list[tuple[float, float, int]] = []
-    for i, pair in enumerate(others):
-        other, target = pair if pair is not None else (None, None)
-        if mask is None or other is None or not own or not target or max(target / own, own / target) > KEEP_SCALE_WITHIN:
+    for i, other in enumerate(others):
+        if mask is None or other is None or abs(other.shape[1] - mask.shape[1]) > max_distance * mask.shape[1]:
             dists.append(None)
             continue
         d = mask_distance(mask, other)
@@ -231,18 +232,20 @@ def _ranked(snip: np.ndarray | None, others: Sequence[tuple[np.ndarray, float | 
 
 
 def render_scale(snip: np.ndarray | None, renders: Sequence[np.ndarray | None]) -> float | None:
-    """For a snip (a ``snip_ink`` array) whose glyphs are more than ``KEEP_SCALE_WITHIN`` larger than the
-    renderings': how many times as large as the renderer draws it the snip shows its formula, from the widths of the
-    snip and of the first rendering (the model's most confident reading that renders), within ``RENDER_SCALES``.
-    None when the snip is at the renderings' scale, out of bounds, or there is nothing to measure."""
-    mask = snip_mask(snip) if snip is not None else None
-    own = glyph_height(mask) if mask is not None else None
-    first = next((m for m in (render_mask(r) for r in renders if r is not None) if m is not None), None)
-    target = glyph_height(first) if first is not None else None
-    if mask is None or first is None or not own or not target or max(target / own, own / target) <= KEEP_SCALE_WITHIN:
+    """How many times as large as the renderer draws it a snip (a ``snip_ink`` array) shows its formula: its ink's
+    width over that of the first rendering (the model's most confident reading) whose ink's height says the same
+    within ``SCALE_AGREEMENT`` (a misreading may be wider or taller than the formula), where that is above
+    ``RESCALE_ABOVE`` and within ``RENDER_SCALES``. None when the snip is at about the renderings' scale or smaller,
+    out of bounds, or nothing rendered agrees."""
+    if snip is None:
         return None
-    scale = mask.shape[1] / first.shape[1]
-    return scale if RENDER_SCALES[0] <= scale <= RENDER_SCALES[1] else None
+    for mask in (render_mask(r) for r in renders if r is not None):
+        if mask is None:
+            continue
+        scale = snip.shape[1] / mask.shape[1]
+        if abs(snip.shape[0] / mask.shape[0] / scale - 1.0) <= SCALE_AGREEMENT:
+            return scale if scale > RESCALE_ABOVE and RENDER_SCALES[0] <= scale <= RENDER_SCALES[1] else None
+    return None
 
 
 def choose(

@@ -73,13 +73,27 @@ def test_a_larger_snip_gets_its_scale_from_the_first_rendering() -> None:
     assert render_scale(None, renders) is None
 
 
+def test_a_larger_snip_whose_glyphs_break_up_is_measured_by_its_ink_extent() -> None:
+    """Anti-aliased strokes break up or merge with the ink level, so their glyph heights say little about the
+    scale; the extent of the ink does. A snip of another shape than the first rendering is not typeset again."""
+    broken = _glyphs("lolsl", scale=2)
+    broken[::2] = 255  # every other row blank: no glyph taller than 1 px
+    renders = [_glyphs("lolsl")]
+    assert render_scale(snip_ink(broken, CFG), renders) == 2
+    flat = _glyphs("lolsl", scale=2)
+    flat[: 12 * 2] = 255  # only the bottom rows of ink: twice as wide, not twice as tall
+    assert render_scale(snip_ink(flat, CFG), renders) is None
+
+
 def test_closest_picks_the_nearest_rendering_first_of_equals_and_none_when_all_are_far() -> None:
     snip = snip_ink(_glyphs("lolsl"), CFG)
     renders = [_glyphs("lolol"), None, _glyphs("lolsl"), _glyphs("lolsl")]
     best, dists = closest(snip, renders)
     assert best == 2 and dists[1] is None and dists[2] == 0.0
-    best, dists = closest(snip, [_glyphs("oo"), np.full((10, 10), 255, np.uint8)])
+    best, dists = closest(snip, [_glyphs("lolol"), np.full((10, 10), 255, np.uint8)])
     assert best is None and dists[0] is not None and dists[0] > MAX_DISTANCE and dists[1] is None
+    # ink much narrower than the snip's: never within MAX_DISTANCE (a column more or fewer costs an edit), not compared
+    assert closest(snip, [_glyphs("oo")]) == (None, [None])
     assert closest(None, [_glyphs("lolsl")]) == (None, [None])
     assert snip_ink(np.full((30, 30), 255, np.uint8), CFG) is None  # blank: nothing to compare
 
