@@ -55,9 +55,9 @@ MAX_DISTANCE = 0.03
 # A snip that no rendering at the renderer's scale matches, and whose ink is more than this many times as wide as
 # that of the first reading (in the model's order) typeset there whose height ratio agrees within
 # ``SCALE_AGREEMENT``, has its readings typeset again at its scale (``render_scale``). Measured on the ink's extent, not its glyph heights: an
-# anti-aliased snip's glyphs break up or merge with the ink level (300-dpi screen renders of 150 validation
-# formulas: glyph height 0.55-1.4x the rendering's at half ink, width 1.47-1.50x), so two in three HiDPI snips were
-# never typeset at their scale.
+# anti-aliased snip's glyphs break up or merge with the ink level (300-dpi screen renders of validation formulas:
+# glyph height 0.55-1.4x the rendering's at half ink, width 1.47-1.50x), so two in three HiDPI snips were never
+# typeset at their scale (model card, "Larger snips measured by their ink").
 RESCALE_ABOVE = 1.1
 SCALE_AGREEMENT = 0.15
 # The scales a snip is typeset at: up to 4x. Not smaller: there one pixel of tolerance is a large part of a glyph
