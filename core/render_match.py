@@ -52,17 +52,17 @@ log = logging.getLogger(__name__)
 # Closest rendering further than this (edit distance / snip columns) from the snip: keep the model's choice.
 # Chosen on validation formulas: 0.1 also let Times and 300-dpi snips match wrong readings (robustness renders).
 MAX_DISTANCE = 0.03
-# A snip that no rendering at the renderer's scale matches, and whose ink is more than this many times as wide as
-# that of the first reading (in the model's order) typeset there whose height ratio agrees within
-# ``SCALE_AGREEMENT``, has its readings typeset again at its scale (``render_scale``). Measured on the ink's extent, not its glyph heights: an
-# anti-aliased snip's glyphs break up or merge with the ink level (300-dpi screen renders of validation formulas:
-# glyph height 0.55-1.4x the rendering's at half ink, width 1.47-1.50x), so two in three HiDPI snips were never
-# typeset at their scale (model card, "Larger snips measured by their ink").
+# A snip that no rendering at the renderer's scale matches, and whose ink is more than RESCALE_ABOVE (up to
+# MAX_RENDER_SCALE) times as wide as that of the first reading (in the model's order) typeset there whose height
+# ratio agrees within SCALE_AGREEMENT, has its readings typeset again at its scale (``render_scale``). Measured on
+# the ink's extent, not its glyph heights: an anti-aliased snip's glyphs break up or merge with the ink level
+# (300-dpi screen renders of validation formulas: glyph height 0.55-1.4x the rendering's at half ink, width
+# 1.47-1.50x), so two in three HiDPI snips were never typeset at their scale (model card, "Larger snips measured by
+# their ink"). Never a smaller snip: there one pixel of tolerance is a large part of a glyph (120-dpi renders,
+# bench/robustness.py: 2 of 100 exact matches lost, where 300-dpi renders gained 2 and +0.8 BLEU).
 RESCALE_ABOVE = 1.1
+MAX_RENDER_SCALE = 4.0
 SCALE_AGREEMENT = 0.15
-# The scales a snip is typeset at: up to 4x. Not smaller: there one pixel of tolerance is a large part of a glyph
-# (120-dpi renders, bench/robustness.py: 2 of 100 exact matches lost, where 300-dpi renders gained 2 and +0.8 BLEU).
-RENDER_SCALES = (1.0, 4.0)
 # Ink levels (0-1) a snip's pixels must exceed to count as ink when compared: the first, then, when no rendering is
 # within MAX_DISTANCE of that, the closest at any of the others. TeX's renderings count any coverage as ink (bold
 # strokes); an anti-aliased snip (a screen grab) cut at half its ink draws thinner ones, and matched no rendering at
@@ -235,7 +235,7 @@ def render_scale(snip: np.ndarray | None, renders: Sequence[np.ndarray | None]) 
     """How many times as large as the renderer draws it a snip (a ``snip_ink`` array) shows its formula: its ink's
     width over that of the first rendering (the model's most confident reading) whose ink's height says the same
     within ``SCALE_AGREEMENT`` (a misreading may be wider or taller than the formula), where that is above
-    ``RESCALE_ABOVE`` and within ``RENDER_SCALES``. None when the snip is at about the renderings' scale or smaller,
+    ``RESCALE_ABOVE`` and at most ``MAX_RENDER_SCALE``. None when the snip is at about the renderings' scale or smaller,
     out of bounds, or nothing rendered agrees."""
     if snip is None:
         return None
@@ -244,7 +244,7 @@ def render_scale(snip: np.ndarray | None, renders: Sequence[np.ndarray | None]) 
             continue
         scale = snip.shape[1] / mask.shape[1]
         if abs(snip.shape[0] / mask.shape[0] / scale - 1.0) <= SCALE_AGREEMENT:
-            return scale if scale > RESCALE_ABOVE and RENDER_SCALES[0] <= scale <= RENDER_SCALES[1] else None
+            return scale if RESCALE_ABOVE < scale <= MAX_RENDER_SCALE else None
     return None
 
 

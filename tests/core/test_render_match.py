@@ -57,7 +57,7 @@ def test_the_same_drawing_is_at_distance_zero_and_another_is_not() -> None:
 def test_a_dark_mode_snip_is_compared_and_a_zoomed_one_is_not() -> None:
     best, dists = closest(snip_ink(_glyphs("lolsl", dark=True), CFG), [_glyphs("lolsl"), _glyphs("lolol")])
     assert best == 0 and dists[0] == 0.0 and dists[1] is not None and dists[1] > MAX_DISTANCE
-    # glyphs 3x the renderings' height: never compared (rescaled columns match wrong readings as often as right)
+    # glyphs 3x the renderings': ink 3x as wide, which no rendering at their scale can match: never compared
     assert closest(snip_ink(_glyphs("lolsl", scale=3), CFG), [_glyphs("lolsl"), _glyphs("lolol")]) == (None, [None, None])
 
 
