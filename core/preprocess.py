@@ -65,6 +65,14 @@ class PreprocessConfig:
     # default for a new model; chosen on validation, see training.retune).
     retry_glyph_heights: tuple[float, ...] = ()
     retry_confidence: float = 1.0
+    # Tall snips read twice (used by core.recognizer): with a tall head, a snip on a taller canvas is also read
+    # shrunk to `height`, as without the tall rule (by the main or wide head), and the tall head's reading is kept
+    # only where its confidence (mean token log-probability) is higher by more than `tall_margin`. The tall head
+    # reads genuine tall formulas far better; the main head reads better the ordinary ones that the glyph
+    # rescaling pushed past `height` (often anti-aliased HiDPI snips, whose glyphs measure too small).
+    # False: the tall head alone (the default).
+    tall_also_shrunk: bool = False
+    tall_margin: float = 0.0
 
     def __post_init__(self) -> None:
         # JSON metadata and overrides give a list: keep the frozen config hashable and comparable.
@@ -113,7 +121,8 @@ class PreprocessConfig:
         return asdict(self)
 
 
-_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height", "ink_percentile"}  # the other settings must be positive
+_MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height", "ink_percentile",
+                "tall_also_shrunk", "tall_margin"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:

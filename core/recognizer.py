@@ -22,7 +22,7 @@ from core.errors import ConfigError, ImageError
 from core.int8 import int8_available, quantize_body, quantize_decoder, want_int8
 from core.model import Im2Latex
 from core.prediction import Prediction
-from core.preprocess import pad_stack, preprocess
+from core.preprocess import PreprocessConfig, pad_stack, preprocess
 from core.render_match import Renderer
 from core.spacing import spacing_variants
 from core.variants import refinements
@@ -48,7 +48,9 @@ class Recognizer:
     """Loads a checkpoint once and recognises images. A checkpoint with a wide head (see
     ``core.checkpoint``) reads snips whose canvas is larger than the preprocessing ``height`` x
     ``width`` (long or tall formulas) with that head and the rest with the main one; one that also
-    has a tall head reads the canvases taller than ``height`` with it. All heads share the ResNet body.
+    has a tall head reads the canvases taller than ``height`` with it (and, where the preprocessing sets
+    ``tall_also_shrunk``, also shrunk to ``height`` by the main or wide head, and the tall head's reading kept only
+    where it is more confident by more than ``tall_margin``). All heads share the ResNet body.
     Snips the main head reads unsure are read again at other glyph heights when the preprocessing
     says so (``retry_glyph_heights``), unless a call passes ``reread_unsure=False`` (faster)."""
 
@@ -139,20 +141,18 @@ class Recognizer:
         confident reading."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
-        arrays = [preprocess(im, self.preprocess_config) for im in opened]
-        models = self._heads()
-        extra = [name for name in models if name != "main"]
-        groups: dict[str, list[int]] = {}
-        for i, a in enumerate(arrays):
-            groups.setdefault(self.preprocess_config.head_for(a.shape[-2], a.shape[-1], extra), []).append(i)
         nbest = renderer is not None
-        readings: dict[int, list[_Reading]] = {}
-        for name, idx in groups.items():
-            hyps, grid = self._decode(models[name], [arrays[i] for i in idx], beam, nbest)
-            readings.update({i: [(d, grid, arrays[i]) for d in hs] for i, hs in zip(idx, hyps, strict=True)})
-        if reread_unsure:
-            self._retry_unsure(opened, groups.get("main", []), readings, beam, nbest)
-        first = [max(readings[i], key=lambda r: r[0].score) for i in range(len(arrays))]
+        cfg = self.preprocess_config
+        readings, groups = self._readings(opened, cfg, beam, nbest, reread_unsure)
+        tall = groups.get("tall", [])
+        if tall and cfg.tall_also_shrunk:
+            # each tall snip read again as without the tall rule: shrunk to ``height`` by the main or wide head;
+            # the tall head's readings stay only where they are more confident by more than ``tall_margin``
+            again, _ = self._readings([opened[i] for i in tall], dataclasses.replace(cfg, max_height=0), beam, nbest, reread_unsure)
+            for k, i in enumerate(tall):
+                if max(r[0].score for r in again[k]) + cfg.tall_margin > max(r[0].score for r in readings[i]):
+                    readings[i] = again[k]
+        first = [max(readings[i], key=lambda r: r[0].score) for i in range(len(opened))]
         chosen: list[tuple[_Reading, float | None]] = [(r, None) for r in first]
         if renderer is not None:
             chosen = self._closest_renderings(opened, readings, renderer)
@@ -166,20 +166,41 @@ class Recognizer:
         return {name: m for name, m in (("main", self.model), ("wide", self.wide_model), ("tall", self.tall_model))
                 if m is not None}
 
+    def _readings(
+        self, images: list[Image.Image | np.ndarray], cfg: PreprocessConfig, beam: int, nbest: bool, reread_unsure: bool
+    ) -> tuple[dict[int, list[_Reading]], dict[str, list[int]]]:
+        """Every image preprocessed with ``cfg`` and read by the head its canvas goes to (the unsure ones of the
+        main head again at the retry glyph heights, with ``reread_unsure``): the readings per image and the
+        images' indices per head."""
+        arrays = [preprocess(im, cfg) for im in images]
+        models = self._heads()
+        extra = [name for name in models if name != "main"]
+        groups: dict[str, list[int]] = {}
+        for i, a in enumerate(arrays):
+            groups.setdefault(cfg.head_for(a.shape[-2], a.shape[-1], extra), []).append(i)
+        readings: dict[int, list[_Reading]] = {}
+        for name, idx in groups.items():
+            hyps, grid = self._decode(models[name], [arrays[i] for i in idx], beam, nbest)
+            readings.update({i: [(d, grid, arrays[i]) for d in hs] for i, hs in zip(idx, hyps, strict=True)})
+        if reread_unsure:
+            self._retry_unsure(images, cfg, groups.get("main", []), readings, beam, nbest)
+        return readings, groups
+
     def _retry_unsure(
         self,
         images: list[Image.Image | np.ndarray],
+        cfg: PreprocessConfig,
         main_idx: list[int],
         readings: dict[int, list[_Reading]],
         beam: int,
         nbest: bool,
     ) -> None:
-        """Reads the main head's unsure snips again at the retry glyph heights (``PreprocessConfig``) and adds
-        those readings to ``readings``."""
-        threshold = math.log(self.preprocess_config.retry_confidence)
+        """Reads the main head's unsure snips again at ``cfg``'s retry glyph heights and adds those readings to
+        ``readings``."""
+        threshold = math.log(cfg.retry_confidence)
         unsure = [i for i in main_idx if max(r[0].score for r in readings[i]) < threshold]
-        again = [(i, preprocess(images[i], cfg)) for cfg in self.preprocess_config.retry_configs() for i in unsure]
-        again = [(i, a) for i, a in again if not self.preprocess_config.is_enlarged(a.shape[-2], a.shape[-1])]
+        again = [(i, preprocess(images[i], c)) for c in cfg.retry_configs() for i in unsure]
+        again = [(i, a) for i, a in again if not cfg.is_enlarged(a.shape[-2], a.shape[-1])]
         if not again:
             return
         # one batch for all the retries: decoding costs little more for more rows

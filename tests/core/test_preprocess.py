@@ -178,9 +178,13 @@ def test_config_overrides_from_json() -> None:
     cfg = config_with(CFG, '{"glyph_height": 10, "trim_multiple": 32}')
     assert cfg.glyph_height == 10.0 and isinstance(cfg.glyph_height, float) and cfg.trim_multiple == 32
     assert cfg.height == CFG.height and config_with(CFG, "") == CFG
+    tall = config_with(CFG, '{"tall_also_shrunk": true, "tall_margin": 0.04}')
+    assert tall.tall_also_shrunk is True and tall.tall_margin == 0.04
+    assert config_with(tall, '{"tall_also_shrunk": false}').tall_also_shrunk is False
     for bad, why in (("{bad", "not JSON"), ("[1]", "JSON object"), ('{"glyph": 9}', "no setting 'glyph'"),
                      ('{"height": 6.5}', "expected a positive int"), ('{"glyph_height": 0}', "positive float"), ('{"glyph_height": "9"}', "float"),
-                     ('{"pad": -1}', "non-negative"), ('{"width": true}', "int")):
+                     ('{"pad": -1}', "non-negative"), ('{"width": true}', "int"), ('{"tall_margin": -0.1}', "non-negative"),
+                     ('{"tall_also_shrunk": 1}', "bool")):
         with pytest.raises(ConfigError, match=why):
             config_with(CFG, bad)
 

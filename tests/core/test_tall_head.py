@@ -13,6 +13,7 @@ from PIL import Image
 from core.checkpoint import TALL_PREFIX, is_head_tensor, load_checkpoint, save_checkpoint
 from core.errors import CheckpointError
 from core.recognizer import Recognizer
+from core.vocab import EOS_ID
 from tests.core.helpers import draw, with_wide_head
 
 LONG = "1 + 2 = 3 + x + 1 + 2 = 3"  # wider than the tiny canvas (128 px) at 0.9 of its size
@@ -73,3 +74,42 @@ def test_tall_head_needs_the_tall_rule(three_heads: Path, tmp_path: Path) -> Non
         Recognizer.load(tmp_path / "broken.safetensors", "cpu")
     with pytest.raises(ValueError, match="unknown head 'deep'"):
         ckpt.build_model("deep")
+
+
+def _with_tall_eos(path: Path, out: Path, eos_logit: float, tall_also_shrunk: bool) -> Path:
+    """The three-head checkpoint with a tall head that ends every formula at once, as sure of it as
+    ``eos_logit`` over the other tokens' 0 makes it."""
+    ckpt = load_checkpoint(path)
+    state = dict(ckpt.state_dict)
+    state[TALL_PREFIX + "decoder.out.weight"] = torch.zeros_like(state["decoder.out.weight"])
+    bias = torch.zeros_like(state["decoder.out.bias"])
+    bias[EOS_ID] = eos_logit
+    state[TALL_PREFIX + "decoder.out.bias"] = bias
+    pre = dataclasses.replace(ckpt.preprocess, tall_also_shrunk=tall_also_shrunk)
+    save_checkpoint(out, dataclasses.replace(ckpt, state_dict=state, preprocess=pre))
+    return out
+
+
+def test_tall_snip_also_read_shrunk_keeps_the_more_confident(three_heads: Path, tmp_path: Path) -> None:
+    tall = _stacked("x + 1", 3)
+    shrunk = Recognizer.load(three_heads, "cpu")
+    flat = dataclasses.replace(shrunk.preprocess_config, max_height=0)
+    shrunk.preprocess_config = flat
+    as_shrunk = shrunk.recognize(tall)  # what a checkpoint without the tall rule reads
+    assert as_shrunk.latex != "" and as_shrunk.model_input.shape[0] == flat.height
+    # an unsure tall head (<eos> barely ahead of every other token)
+    unsure = _with_tall_eos(three_heads, tmp_path / "unsure.safetensors", 0.5, tall_also_shrunk=False)
+    alone = Recognizer.load(unsure, "cpu").recognize(tall)
+    assert alone.latex == "" and alone.model_input.shape[0] > flat.height
+    assert alone.score < as_shrunk.score
+    both = Recognizer.load(_with_tall_eos(three_heads, tmp_path / "both.safetensors", 0.5, tall_also_shrunk=True), "cpu")
+    out = both.recognize_batch([tall, draw("x + 1"), tall], beam=2)
+    assert [p.latex for p in out] == [as_shrunk.latex, "x + 1", as_shrunk.latex]
+    assert out[0].model_input.shape[0] == flat.height and out[0].score == pytest.approx(as_shrunk.score, abs=1e-2)
+    # a sure tall head keeps its reading
+    sure = Recognizer.load(_with_tall_eos(three_heads, tmp_path / "sure.safetensors", 10.0, tall_also_shrunk=True), "cpu")
+    kept = sure.recognize(tall)
+    assert kept.latex == "" and kept.model_input.shape[0] > flat.height
+    # ... unless it must beat the shrunk reading by a margin wider than the whole score range
+    sure.preprocess_config = dataclasses.replace(sure.preprocess_config, tall_margin=100.0)
+    assert sure.recognize(tall).latex == as_shrunk.latex
