@@ -238,14 +238,15 @@ def test_beam_search_nbest_holds_the_beams_endings_best_first(tiny_weights: Path
     import torch
 
     from core.decode import beam_search, beam_search_nbest
-    from core.preprocess import pad_stack, preprocess
+    from core.device import autocast
+    from core.preprocess import preprocess
 
     rec = _reader(tiny_weights)
-    batch = pad_stack([preprocess(draw(f), rec.preprocess_config) for f in ("x + 1", "a = b")])
-    with torch.inference_mode():
-        feats, _ = rec.model.encoder(batch)
-    nbest = beam_search_nbest(rec.model, feats, beam=4)
-    best = beam_search(rec.model, feats, beam=4)
+    # the features as the recogniser hands them to its decoder (bf16 on a CPU with fast bf16)
+    feats, _ = rec._features(rec.model, [preprocess(draw(f), rec.preprocess_config) for f in ("x + 1", "a = b")])
+    with torch.inference_mode(), autocast(rec.device, rec._decoder_autocast):
+        nbest = beam_search_nbest(rec.model, feats, beam=4)
+        best = beam_search(rec.model, feats, beam=4)
     assert len(nbest) == 2 and all(1 <= len(h) <= 4 for h in nbest)
     for hyps, top in zip(nbest, best, strict=True):
         assert [d.score for d in hyps] == sorted((d.score for d in hyps), reverse=True)
