@@ -292,6 +292,19 @@ def write_report(
     return path
 
 
+def write_predictions(path: str | Path, formulas: Sequence[str], result: dict[str, Any]) -> None:
+    """One JSON line per item of ``evaluate``'s ``result``: ``gold``, ``prediction``, ``edit`` (token edit
+    distance), ``error`` and, with the render check, ``model_choice`` (what the model alone chose)."""
+    unchecked = result.get("unchecked_predictions")
+    with open(path, "w", encoding="utf-8") as fh:
+        for i, gold in enumerate(formulas):
+            row: dict[str, Any] = {"gold": gold, "prediction": result["predictions"][i],
+                                   "edit": result["edit_distances"][i], "error": result["errors"][i]}
+            if unchecked is not None:
+                row["model_choice"] = unchecked[i]
+            fh.write(json.dumps(row) + "\n")
+
+
 def _md(s: str) -> str:
     return s.replace("|", "\\|").replace("`", "'")
 
@@ -329,6 +342,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print exactly one JSON line of metrics")
     p.add_argument("--report", metavar="FILE", help="write the worst predictions: FILE.html, or FILE.md + PNGs")
     p.add_argument("--report-count", type=_positive, default=50, help="items in the report (default 50)")
+    p.add_argument("--predictions", metavar="FILE.jsonl", help="write every item as one JSON line: gold, prediction, "
+                   "edit distance and (with --render-check) the model's own choice, to study what was misread")
     p.add_argument("--image-match", action="store_true", help="also render both sides and compare images (needs TeX)")
     add_render_check_arguments(p)
     p.add_argument("--workers", type=_positive, default=2,
@@ -435,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
         if res["failed"]:
             print(f"note: {res['failed']} image(s) could not be recognised; scored as empty predictions",
                   file=sys.stderr)
+        if args.predictions:  # the items of DATA, before --gold adds the missing ones
+            write_predictions(args.predictions, formulas, res)
+            print(f"predictions written to {args.predictions}", file=sys.stderr)
         if args.gold:
             scored = score_missing_as_empty(res, formulas, gold_formulas(args.gold, args.split))
             print(f"note: {scored['missing']} formula(s) of {args.gold} have no image in {args.data}; "

@@ -128,8 +128,13 @@ def test_cli_json_line_and_report(tiny_dataset, tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(ev, "_load_data", fake_load)
     rc = ev.main(["--weights", str(weights), "--data", "somewhere", "--split", "val", "--limit", "4",
-                  "--batch", "3", "--json", "--report", str(tmp_path / "rep.html")])
+                  "--batch", "3", "--json", "--report", str(tmp_path / "rep.html"),
+                  "--predictions", str(tmp_path / "preds.jsonl")])
     assert rc == 0
+    rows = [json.loads(line) for line in (tmp_path / "preds.jsonl").read_text().splitlines()]
+    assert [r["gold"] for r in rows] == GOLD[:4] and sum(r["prediction"] == r["gold"] for r in rows) == 2
+    assert all(set(r) == {"gold", "prediction", "edit", "error"} and (r["edit"] == 0) == (r["prediction"] == r["gold"])
+               for r in rows)  # no render check: no model_choice
     out, err = capsys.readouterr()
     lines = out.strip().splitlines()
     assert len(lines) == 1
