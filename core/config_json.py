@@ -26,8 +26,8 @@ def with_overrides(
     """``cfg`` with the fields a JSON object names replaced, e.g. '{"glyph_height": 10.5}'.
 
     Numbers must be positive (non-negative for the fields in ``may_be_zero``), of the field's
-    type (an int is accepted for a float field); a tuple field takes a list of positive numbers;
-    fields in ``fixed`` are not settable. Anything else is a one-line ConfigError that starts with
+    type (an int is accepted for a float field); a tuple field takes a list of positive numbers, a
+    string field a string; fields in ``fixed`` are not settable. Anything else is a one-line ConfigError that starts with
     ``what`` ("preprocessing", "model")."""
     try:
         changes: Any = json.loads(overrides or "{}")
@@ -44,6 +44,10 @@ def with_overrides(
             if not isinstance(v, list) or not all(is_number(x) and x > 0 for x in v):
                 raise ConfigError(f"{what} setting {k!r}: expected a list of positive numbers, got {v!r}")
             changes[k] = tuple(float(x) for x in v)
+            continue
+        if want is str:  # a name, checked by the config itself (its __post_init__)
+            if not isinstance(v, str):
+                raise ConfigError(f"{what} setting {k!r}: expected a string, got {v!r}")
             continue
         ok = is_number(v) if want is float else type(v) is want
         floor = 0 if k in may_be_zero else 1e-9

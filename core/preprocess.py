@@ -24,6 +24,7 @@ from scipy import ndimage
 
 from core.config_json import is_number, with_overrides
 from core.errors import ConfigError, ImageError
+from core.spelling import SPELLINGS
 
 # Pixels per row of the encoder's feature grid (its vertical stride): taller canvases grow by whole rows.
 ROW_PX = 16
@@ -73,6 +74,11 @@ class PreprocessConfig:
     # False: the tall head alone (the default).
     tall_also_shrunk: bool = False
     tall_margin: float = 0.0
+    # The spelling convention of the readings (used by core.recognizer; core.spelling): "im2latex" rewrites the
+    # kept reading to the spelling im2latex uses most wherever spellings draw the same (`{ \frac a b }` ->
+    # `\frac a b`, `\ast` -> `*`, ...), the convention of labels trained with `--label-style im2latex`.
+    # "as-is": the model's own tokens (the default).
+    output_spelling: str = "as-is"
 
     def __post_init__(self) -> None:
         # JSON metadata and overrides give a list: keep the frozen config hashable and comparable.
@@ -82,6 +88,9 @@ class PreprocessConfig:
         if not 0 < self.retry_confidence <= 1:
             raise ConfigError(f"preprocessing setting 'retry_confidence': a probability in (0, 1], got {self.retry_confidence!r}")
         object.__setattr__(self, "retry_glyph_heights", tuple(float(h) for h in heights))
+        if self.output_spelling not in SPELLINGS:
+            raise ConfigError(f"preprocessing setting 'output_spelling': one of {', '.join(SPELLINGS)}, "
+                              f"got {self.output_spelling!r}")
 
     def retry_configs(self) -> list[PreprocessConfig]:
         """One config per retry glyph height (empty when unsure snips are not read again)."""

@@ -25,6 +25,7 @@ from core.prediction import Prediction
 from core.preprocess import PreprocessConfig, pad_stack, preprocess
 from core.render_match import Renderer
 from core.spacing import spacing_variants
+from core.spelling import spelled
 from core.variants import refinements
 
 ImageLike = Image.Image | np.ndarray | str | Path
@@ -138,7 +139,7 @@ class Recognizer:
         hypotheses (all ``beam`` of them, and the most confident one's spacing variants: ``core.spacing``) are
         typeset and the one that draws the snip most closely is kept (``core.render_match``; several renderers, e.g.
         one per font, are tried in turn), refined where it draws it nearly (``core.variants``); without one, the most
-        confident reading."""
+        confident reading. Either is written in the checkpoint's ``output_spelling`` (``core.spelling``)."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
         nbest = renderer is not None
@@ -156,10 +157,20 @@ class Recognizer:
         chosen: list[tuple[_Reading, float | None]] = [(r, None) for r in first]
         if renderer is not None:
             chosen = self._closest_renderings(opened, readings, renderer)
+        chosen = [(self._spelled(r), dist) for r, dist in chosen]
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         preds = [self._prediction(d, a, *grid, ms, dist) for (d, grid, a), dist in chosen]
-        return [p if f[0] is c[0][0] else dataclasses.replace(p, first_choice=" ".join(self.vocab.decode(f[0].ids)))
-                for p, f, c in zip(preds, first, chosen, strict=True)]
+        firsts = [" ".join(spelled(self.vocab.decode(f[0].ids), cfg.output_spelling)) for f in first]
+        return [p if p.latex == f else dataclasses.replace(p, first_choice=f) for p, f in zip(preds, firsts, strict=True)]
+
+    def _spelled(self, reading: _Reading) -> _Reading:
+        """``reading`` in the checkpoint's ``output_spelling`` (``core.spelling``), held to its new tokens where
+        that changes them (the model's probabilities and attention for the tokens shown)."""
+        tokens = self.vocab.decode(reading[0].ids)
+        respelled = spelled(tokens, self.preprocess_config.output_spelling)
+        if respelled == tokens or not all(t in self.vocab for t in respelled):
+            return reading
+        return self._held_to(reading, " ".join(respelled))
 
     def _heads(self) -> dict[str, Im2Latex]:
         """The checkpoint's heads by name: "main", and "wide" / "tall" where it has them."""

@@ -5,23 +5,9 @@ from training.label_style import im2latex_spelling, label_style
 from training.train import _parser
 
 
-@pytest.mark.parametrize(
-    ("modern", "im2latex"),
-    [
-        (r"\mathcal { L } = \mathbf { x } _ { 1 }", r"{ \cal L } = { \bf x } _ { 1 }"),
-        (r"\mathcal { A B } ^ { \mathbf { k } }", r"{ \cal A B } ^ { { \bf k } }"),
-        (r"\mathbf { \mathcal { F } }", r"{ \bf { \cal F } }"),  # nested: both rewritten
-        (r"x \to 0 , \; a \le b \ge c \ne d", r"x \rightarrow 0 , \; a \leq b \geq c \neq d"),
-        (r"{ \cal L } \rightarrow \leq", r"{ \cal L } \rightarrow \leq"),  # already im2latex: unchanged
-        (r"\mathcal L \mathbf", r"\mathcal L \mathbf"),  # no argument group: left as it is
-        (r"\mathcal { L", r"\mathcal { L"),  # unclosed group: left as it is
-        (r"\mathrm { d } \top \lefteqn", r"\mathrm { d } \top \lefteqn"),  # only whole tokens
-        (r"\overline { \psi } \overline { { Q } } \overline { a b }", r"\overline { { \psi } } \overline { { Q } } \overline { { a b } }"),
-        (r"\overline { \mathcal { L } } \overline { { x } y }", r"\overline { { \cal L } } \overline { { { x } y } }"),
-    ],
-)
-def test_im2latex_spelling_rewrites_only_identically_rendering_spellings(modern, im2latex):
-    assert im2latex_spelling(modern) == im2latex
+def test_im2latex_label_style_is_core_spelling_on_a_formula_string():
+    # the rules themselves: tests/core/test_spelling.py
+    assert im2latex_spelling(r"\mathcal { L } = { \frac { 1 } { 2 } } a \ast b") == r"{ \cal L } = \frac { 1 } { 2 } a * b"
 
 
 def test_label_style_names():
