@@ -224,6 +224,8 @@ _TEXT_CMDS = frozenset(
         r"\textmd",
     ]
 )
+# Commands read with brace-group arguments (core.spelling never unwraps such an argument).
+COMMANDS_WITH_ARGUMENTS = _ONE_ARG | _TWO_ARG | _TEXT_CMDS | {r"\sqrt"}
 _RENAME = {
     "\\dfrac": "\\frac",
     "\\tfrac": "\\frac",

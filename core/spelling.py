@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.normalize import group_end, is_one_group
+from core.normalize import COMMANDS_WITH_ARGUMENTS, group_end, is_one_group
 
 # Font commands with an argument -> the old declaration, written inside a group of its own.
 _FONT_SWITCHES = {"\\mathcal": "\\cal", "\\mathbf": "\\bf"}
@@ -29,10 +29,14 @@ _FONT_SWITCHES = {"\\mathcal": "\\cal", "\\mathbf": "\\bf"}
 _DOUBLE_BRACED = {"\\overline"}
 # Tokens with an identical-looking token that im2latex prefers.
 _SYNONYMS = {"\\to": "\\rightarrow", "\\le": "\\leq", "\\ge": "\\geq", "\\ne": "\\neq", "\\ast": "*"}
-# Tokens after which a group is an argument (or an array cell, or a column spec), never a group of its own:
-# scripts, commands with arguments, delimiter sizes, the array's own tokens, an infix fraction.
-_TAKES_NEXT = frozenset(
-    ["^", "_", "\\sp", "\\sb", "{", "}", "&", "\\\\", "\\frac", "\\binom", "\\sqrt", "\\stackrel", "\\underset", "\\sideset", "\\atop", "\\not", "\\d", "\\pmod", "\\begin{array}", "\\end{array}", "\\left", "\\right", "\\middle", "\\big", "\\Big", "\\bigg", "\\Bigg", "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\biggl", "\\biggr", "\\Biggl", "\\Biggr", "\\bigm", "\\Bigm", "\\hat", "\\bar", "\\tilde", "\\vec", "\\dot", "\\ddot", "\\check", "\\breve", "\\acute", "\\grave", "\\widetilde", "\\widehat", "\\overline", "\\underline", "\\overbrace", "\\underbrace", "\\overrightarrow", "\\overleftarrow", "\\overleftrightarrow", "\\mathring", "\\mathrm", "\\mathbf", "\\mathcal", "\\mathit", "\\mathsf", "\\mathtt", "\\mathbb", "\\mathfrak", "\\operatorname", "\\operatorname*", "\\phantom", "\\vphantom", "\\hphantom", "\\smash", "\\boxed", "\\hspace", "\\vspace", "\\label", "\\mathop", "\\mathrel", "\\mathbin", "\\mathord", "\\mathopen", "\\mathclose", "\\textrm", "\\textnormal", "\\textup", "\\protect"]
+# Tokens after which a group is an argument (or an array cell, or a column spec), never a group of its own: the
+# normalizer's commands with arguments, and scripts, delimiter sizes, the array's own tokens, an infix fraction and
+# the other commands that take what follows.
+_TAKES_NEXT = COMMANDS_WITH_ARGUMENTS | frozenset(
+    ["^", "_", "\\sp", "\\sb", "{", "}", "&", "\\\\", "\\sideset", "\\atop", "\\not", "\\d", "\\pmod",
+     "\\begin{array}", "\\end{array}", "\\left", "\\right", "\\middle", "\\big", "\\Big", "\\bigg", "\\Bigg",
+     "\\bigl", "\\bigr", "\\Bigl", "\\Bigr", "\\biggl", "\\biggr", "\\Biggl", "\\Biggr", "\\bigm", "\\Bigm",
+     "\\label", "\\protect"]
 )
 
 
