@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
                    "as-is = keep them (val labels are never rewritten)")
     p.add_argument("--keep-val-weights", action="store_true",
                    help=f"also write the weights of every validation, fp16, to RUN_DIR/{VAL_DIR}/stepNNNNNN.safetensors "
-                   "(candidates for `python -m training.soup`)")
+                   "(candidates for `python -m training.soup`; a resumed run whose RUN_DIR has that folder keeps doing so)")
     p.add_argument("--plot", action="store_true", help="open a live plot of the curves")
     return p
 
@@ -136,6 +136,8 @@ class Trainer:
             self.log_print(f"no {state_path} yet: starting a new run")
         # given on the command line: a resumed run takes them instead of its saved ones (e.g. to extend it)
         given = {k: getattr(args, k) for k in _RESUME_OVERRIDES if getattr(args, k) is not None}
+        # a resumed run that kept its validations' weights keeps doing so (the flag is not in its saved config)
+        self.keep_val_weights = bool(args.keep_val_weights) or (resume_state is not None and (self.out / VAL_DIR).is_dir())
         if resume_state is not None:
             self.cfg = dataclasses.replace(TrainConfig(**resume_state["train_config"]), **given)
         else:
@@ -369,7 +371,7 @@ class Trainer:
         if m["val_bleu"] > self.best_bleu:
             self.best_bleu = m["val_bleu"]
             save_checkpoint(self.out / BEST, self.checkpoint(m))
-        if self.args.keep_val_weights:
+        if self.keep_val_weights:
             save_checkpoint(self.out / VAL_DIR / f"step{self.step:06d}.safetensors", self.checkpoint(m, torch.float16))
 
     def _write_png(self) -> None:

@@ -66,6 +66,15 @@ def test_loss_falls_and_export_round_trips(pack: Path, tmp_path: Path) -> None:
     assert isinstance(rec.recognize(draw("x + 1")).latex, str)
 
 
+def test_a_resumed_run_keeps_writing_its_validation_weights(pack: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert train_main(_args(pack, out, "--max-steps", "10", "--val-every", "5", "--keep-val-weights")) == 0
+    # resumed and extended without repeating --keep-val-weights: the candidates of the later validations are kept too
+    assert train_main(_args(pack, out, "--max-steps", "20", "--val-every", "5", "--resume")) == 0
+    kept = [p.name for p in sorted((out / "val_weights").iterdir())]
+    assert kept == [f"step{n:06d}.safetensors" for n in (5, 10, 15, 20)]
+
+
 def test_resume_continues_where_it_stopped(pack: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert train_main(_args(pack, out, "--max-steps", "10", "--val-every", "100")) == 0
