@@ -33,16 +33,23 @@ SWAPS: dict[str, tuple[str, ...]] = {
 }
 
 
+def sized_delimiter(token: str) -> tuple[str, bool] | None:
+    """(delimiter, opens) of one ``\\left(`` / ``\\right)`` token (``\\left.`` too); None for anything else, such as
+    ``\\leftarrow`` or ``\\rightarrow``."""
+    for prefix, opens in (("\\left", True), ("\\right", False)):
+        if token.startswith(prefix) and len(token) > len(prefix) and not token[len(prefix)].isalpha():
+            return token[len(prefix) :], opens
+    return None
+
+
 def _delimiter(tokens: Sequence[str], i: int) -> tuple[int, str, bool] | None:
     """At ``tokens[i]``: (tokens it spans, delimiter, opens) of a delimiter written plain, as one ``\\left(`` /
     ``\\right)`` token, or after a ``\\big``-style command; None for anything else."""
     t = tokens[i]
     if t in OPENERS or t in CLOSERS:
         return 1, t, t in OPENERS
-    if t.startswith("\\left") and len(t) > 5 and not t[5].isalpha():
-        return 1, t[5:], True
-    if t.startswith("\\right") and len(t) > 6 and not t[6].isalpha():
-        return 1, t[6:], False
+    if (sized := sized_delimiter(t)) is not None:
+        return 1, *sized
     if i + 1 < len(tokens):
         d = tokens[i + 1]
         if t in _BIG_SIDED:

@@ -29,20 +29,17 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from core import variants
+from core.spacing import SPACING
 from training.evaluate import gold_formulas
 
 SEPARATORS = frozenset({",", ";", "\\quad", "\\qquad"})
 RELATIONS = frozenset({"=", "\\equiv", "\\approx", "\\sim", "\\simeq", "<", ">", "\\leq", "\\geq", "\\neq", "\\le",
                        "\\ge", "\\ne", "\\rightarrow", "\\to", "\\propto", "\\cong"})
-OPENERS = frozenset({"{", "(", "[", "\\{", "\\lbrace", "\\langle"})
-CLOSERS = frozenset({"}", ")", "]", "\\}", "\\rbrace", "\\rangle"})
-EDGE_SPACES = frozenset({"\\,", "\\;", "\\:", "\\!", "~", "\\", "\\quad", "\\qquad"})
+# a group or a plain delimiter (core.variants' pairs) opens or closes a level; so do \left / \right and environments
+OPENERS = variants.OPENERS | {"{"}
+CLOSERS = variants.CLOSERS | {"}"}
 MIN_TOKENS = 4
-
-
-def _delimiter(token: str, prefix: str) -> bool:
-    """``\\left(`` / ``\\right]`` and the like, not ``\\leftarrow`` / ``\\rightarrow``."""
-    return token.startswith(prefix) and not token[len(prefix) : len(prefix) + 1].isalpha()
 
 
 def top_level(tokens: Sequence[str], which: Iterable[str]) -> list[int] | None:
@@ -52,9 +49,10 @@ def top_level(tokens: Sequence[str], which: Iterable[str]) -> list[int] | None:
     depth = 0
     found = []
     for i, t in enumerate(tokens):
-        if t in OPENERS or _delimiter(t, "\\left") or t.startswith("\\begin"):
+        sized = variants.sized_delimiter(t)
+        if t in OPENERS or (sized is not None and sized[1]) or t.startswith("\\begin"):
             depth += 1
-        elif t in CLOSERS or _delimiter(t, "\\right") or t.startswith("\\end"):
+        elif t in CLOSERS or (sized is not None and not sized[1]) or t.startswith("\\end"):
             depth -= 1
             if depth < 0:
                 return None
@@ -73,9 +71,9 @@ def _split(tokens: Sequence[str], at: Sequence[int]) -> list[list[str]]:
 
 def _trim(tokens: list[str]) -> list[str]:
     """Without spacing commands at either end and a final period."""
-    while tokens and (tokens[-1] in EDGE_SPACES or tokens[-1] == "."):
+    while tokens and (tokens[-1] in SPACING or tokens[-1] == "."):
         tokens = tokens[:-1]
-    while tokens and tokens[0] in EDGE_SPACES:
+    while tokens and tokens[0] in SPACING:
         tokens = tokens[1:]
     return tokens
 

@@ -25,6 +25,11 @@ def test_arrows_are_relations_not_delimiters() -> None:
     assert pieces(tokens) == {"\\left( a + b \\right)", "c + d + e"}
 
 
+def test_every_delimiter_pair_of_the_render_check_is_a_level() -> None:
+    assert top_level(_t("\\lbrack a , b \\rbrack , \\lfloor c , d \\rfloor"), {","}) == [5]
+    assert top_level(_t("\\bigl \\lbrack a , b \\bigr \\rbrack"), {","}) == []
+
+
 def test_a_chain_keeps_its_first_relation_whole_and_short_pieces_are_left_out() -> None:
     got = pieces(_t("a + b + c = d + e + f = g"))
     assert got == {"a + b + c", "d + e + f", "a + b + c = d + e + f"}
