@@ -7,11 +7,12 @@ retry_confidence is read again at its retry_glyph_heights: --no-retry switches t
 --always-retry reads every snip again, the worst case of one unsure snip). --int8 on/off forces
 or forbids int8 decoder weights and ResNet body (core.int8; auto: on a CPU without fast bf16, as the app does).
 --render-check typesets every candidate reading with TeX and keeps the one that draws the snip (core.render_match,
-one pdflatex run per snip, as the app does). Uses the shipped weights, or --weights; --random uses an untrained model of the default config
+one pdflatex run per snip, as the app does, with TeX started ahead of need: training.warm_render; the timed runs
+are --pause seconds apart, 0.5 by default with the check, as a user's snips are, so that the next TeX is ready). Uses the shipped weights, or --weights; --random uses an untrained model of the default config
 forced to decode --tokens tokens (a fixed-length worst case).
 
     python bench/latency.py [--weights P] [--runs 50] [--threads N] [--image PNG] [--no-retry | --always-retry]
-        [--int8 auto|on|off] [--render-check]
+        [--int8 auto|on|off] [--render-check [--pause S]]
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
-def _time(fn, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+def _time(fn, runs: int, pause: float = 0.0) -> list[float]:  # type: ignore[no-untyped-def]
     for _ in range(3):
         fn()
     out = []
     for _ in range(runs):
+        time.sleep(pause)
         t = time.perf_counter()
         fn()
         out.append((time.perf_counter() - t) * 1000.0)
@@ -63,6 +65,9 @@ def main() -> None:
                    help="keep the reading whose TeX rendering draws the snip (needs TeX Live)")
     p.add_argument("--int8", choices=("auto", "on", "off"), default="auto",
                    help="int8 decoder weights and, given its ranges, ResNet body (core.int8); auto: on a CPU without fast bf16")
+    p.add_argument("--pause", type=float, default=None,
+                   help="seconds between timed runs (default 0, 0.5 with --render-check: snips come seconds apart, and "
+                        "in between the render check starts the next TeX, training.warm_render)")
     retry = p.add_mutually_exclusive_group()
     retry.add_argument("--no-retry", action="store_true",
                        help="never read an unsure snip again at other glyph heights (retry_glyph_heights)")
@@ -104,14 +109,16 @@ def main() -> None:
 
         renderer = check_renderers(workers=1)
     pre, reread = rec.preprocess_config, not args.no_retry
+    pause = args.pause if args.pause is not None else (0.5 if renderer is not None else 0.0)
     res = {"weights": label, "threads": torch.get_num_threads(), "autocast": str(rec.dtype), "int8_decoder": rec.int8,
            "int8_body": rec.int8_body, "reread_unsure": reread, "render_check": renderer is not None,
-           "retry_glyph_heights": list(pre.retry_glyph_heights), "retry_confidence": pre.retry_confidence}
+           "retry_glyph_heights": list(pre.retry_glyph_heights), "retry_confidence": pre.retry_confidence,
+           "pause_s": pause}
     e = _time(enc, args.runs)
     res["encoder_ms"] = {"p50": round(_pct(e, 0.5), 1), "p95": round(_pct(e, 0.95), 1)}
     for beam in (1, 5):
         pred = rec.recognize(image, beam=beam, reread_unsure=reread, renderer=renderer)
-        t = _time(lambda b=beam: rec.recognize(image, beam=b, reread_unsure=reread, renderer=renderer), args.runs)
+        t = _time(lambda b=beam: rec.recognize(image, beam=b, reread_unsure=reread, renderer=renderer), args.runs, pause)
         res[f"beam{beam}_ms"] = {"p50": round(_pct(t, 0.5), 1), "p95": round(_pct(t, 0.95), 1),
                                  "tokens": len(pred.tokens), "mean": round(statistics.mean(t), 1),
                                  "confidence": round(math.exp(pred.score), 3),

@@ -245,6 +245,8 @@ class LatexSnipApp(QObject):
             self._listen()
 
         self.worker.load(weights_path(self.settings.weights_file), self.settings.device)
+        if self.settings.render_check:
+            self.worker.prepare_render_check()  # TeX started before the first snip needs it
         if self.control is not None:
             self.control.show()
 
@@ -464,6 +466,8 @@ class LatexSnipApp(QObject):
             self.history_window.copy_format = new.copy_format
         if (new.weights_file, new.device) != (old.weights_file, old.device):
             self.worker.load(weights_path(new.weights_file), new.device)
+        if new.render_check and not old.render_check:
+            self.worker.prepare_render_check()
         if new.hotkey != old.hotkey and self._hotkey_enabled:
             self.hotkey.stop()
             self.hotkey = make_hotkey(new.hotkey, self.hotkey_bridge.triggered.emit)

@@ -59,6 +59,12 @@ def render_check_note(pred: Any) -> str:
     return "  ·  renders like the snip" + (" (not the model's first choice)" if changed else "")
 
 
+def retry_beam(beam: int) -> int:
+    """The beam width "Retry" reads a snip again with: 5 after a narrower beam, else twice as wide (at most 20, the
+    settings' limit)."""
+    return 5 if beam < 5 else min(2 * beam, 20)
+
+
 def display_input(model_input: np.ndarray) -> np.ndarray:
     """The model input as dark ink on white, whichever polarity the recogniser used.
 
@@ -231,12 +237,13 @@ class ResultWindow(QWidget):
         self.copy_button = QPushButton("Copy")
         self.copy_button.setObjectName("copyButton")
         self.copy_button.clicked.connect(lambda: self.copy())
-        self.retry_button = QPushButton("Retry (beam 5)")
+        self.retry_button = QPushButton()
         self.retry_button.setObjectName("retryButton")
         self.retry_button.setToolTip(
-            "Recognise the same snip again with beam search (slower, often better)"
+            "Recognise the same snip again with a wider beam search (slower, sometimes better)"
         )
-        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(5))
+        self._set_retry_beam(retry_beam(1))
+        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self._retry_beam))
         self.attn_button = QPushButton("Attention")
         self.attn_button.setCheckable(True)
         self.attn_button.setToolTip("Show where the model looked for each token")
@@ -308,8 +315,13 @@ class ResultWindow(QWidget):
         self.info_label.setText("Recognising ...")
         self._set_busy(True)
 
+    def _set_retry_beam(self, beam: int) -> None:
+        self._retry_beam = beam
+        self.retry_button.setText(f"Retry (beam {beam})")
+
     def set_prediction(self, pred: Any, beam: int = 1) -> None:
         self.prediction = pred
+        self._set_retry_beam(retry_beam(beam))
         self._tokens = list(getattr(pred, "tokens", []) or [])
         self._probs = [float(p) for p in (getattr(pred, "token_probs", []) or [])]
         n_low = sum(1 for p in self._probs if p < LOW_PROB)

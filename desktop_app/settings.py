@@ -28,7 +28,7 @@ class Settings:
     hotkey: str = "<ctrl>+<alt>+m"
     copy_format: str = "raw"
     auto_copy: bool = True
-    beam_width: int = 1
+    beam_width: int = 5  # with the render check, beam 5 reads validation 90.98 / 51.7% exact against greedy 90.16 / 46.4%
     reread_unsure: bool = True  # read an unsure snip again at other glyph heights (slower for it)
     render_check: bool = True  # typeset the candidate readings with TeX, keep the one that draws the snip
     device: str = "auto"

@@ -66,20 +66,23 @@ def cpu_threads(cpu_count: int | None = None, env: Mapping[str, str] | None = No
     return max(1, min(4, n // 2))
 
 
-def warm_up(model: Any) -> None:
-    """One throw-away recognition so the user's first snip does not pay for kernel set-up."""
+def warm_up(model: Any, beams: tuple[int, ...] = (1, 5)) -> None:
+    """Throw-away recognitions, greedy and with the default beam, so the user's first snip does not pay for kernel
+    set-up."""
     import numpy as np
     from PIL import Image, ImageDraw
 
     canvas = Image.new("RGB", (200, 40), "white")
     ImageDraw.Draw(canvas).text((10, 12), "a + b = c^2", fill="black")  # PIL's built-in font
     img = np.asarray(canvas)
-    t0 = time.perf_counter()
-    try:
-        model.recognize(img, beam=1)
-    except Exception as exc:  # warm-up is best effort; real errors show on the first snip
-        log.debug("warm-up recognition failed: %s", exc)
-    log.info("warm-up recognition: %.0f ms", (time.perf_counter() - t0) * 1000)
+    for beam in beams:
+        t0 = time.perf_counter()
+        try:
+            model.recognize(img, beam=beam)
+        except Exception as exc:  # warm-up is best effort; real errors show on the first snip
+            log.debug("warm-up recognition failed: %s", exc)
+            return
+        log.info("warm-up recognition, beam %d: %.0f ms", beam, (time.perf_counter() - t0) * 1000)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ RendererFactory = Callable[[], Any]
 
 def default_renderer() -> Any:
     """The TeX renderers of the render check (``training.render.CHECK_FONTS`` that are installed; one process each:
-    a snip has a dozen candidates), or None when pdflatex / Ghostscript are missing; runs in the worker thread."""
+    a snip has a dozen candidates; each finds pdflatex and Ghostscript already started, ``training.warm_render``), or
+    None when pdflatex / Ghostscript are missing; runs in the worker thread."""
     from core.errors import LatexSnipError
     from training.render import check_renderers
 
@@ -212,6 +216,15 @@ class RecognizerWorker(QObject):
                 return
         self.result.emit(job.job_id, pred)
 
+    @Slot()
+    def prepare_renderer(self) -> None:
+        """Make the render check's renderer now (it starts TeX ahead of need: ``training.warm_render``), so that the
+        first checked snip does not wait for it."""
+        with self._lock:
+            if self._stopping:
+                return
+        self._get_renderer()
+
     def _get_renderer(self) -> Any:
         """The renderer, made on first use (None for good when it cannot be made: the check is then skipped)."""
         if not self._renderer_made:
@@ -233,6 +246,7 @@ class WorkerController(QObject):
 
     _load_requested = Signal(str, str)
     _process_requested = Signal()
+    _renderer_requested = Signal()
 
     def __init__(
         self, loader: Loader | None = None, parent: QObject | None = None, renderer_factory: RendererFactory | None = None
@@ -244,6 +258,7 @@ class WorkerController(QObject):
         self.worker.moveToThread(self.worker_thread)
         self._load_requested.connect(self.worker.load)
         self._process_requested.connect(self.worker.process)
+        self._renderer_requested.connect(self.worker.prepare_renderer)
         self.worker.status.connect(self._on_status)
         self.worker.result.connect(self._on_result)
         self.worker.failed.connect(self.failed)
@@ -255,6 +270,10 @@ class WorkerController(QObject):
 
     def load(self, path: Path | str, device: str = "auto") -> None:
         self._load_requested.emit(str(path), device)
+
+    def prepare_render_check(self) -> None:
+        """Have the worker make the render check's renderer now rather than at the first checked snip."""
+        self._renderer_requested.emit()
 
     def submit(self, image: Any, beam: int = 1, reread_unsure: bool = True, render_check: bool = False) -> int:
         """Queue a recognition; a still-pending older job is replaced. Returns the job id."""

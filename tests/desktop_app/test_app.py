@@ -161,7 +161,7 @@ def test_missing_weights_hint(qtbot, make_app, tmp_path):
     assert "No model weights" in app.act_status.toolTip()
 
 
-def test_retry_with_beam_5(qtbot, make_app):
+def test_retry_with_a_wider_beam(qtbot, make_app):
     rec = FakeRecognizer()
     app = make_app(loader=lambda p, d: rec)
     _wait_ready(qtbot, app)
@@ -170,8 +170,9 @@ def test_retry_with_beam_5(qtbot, make_app):
         _drag(qtbot, ov, QPoint(100, 100), QPoint(300, 180))
     with qtbot.waitSignal(app.result_shown, timeout=5000):
         app.result_window.retry_button.click()
-    assert [b for _, b in rec.calls] == [1, 5]
-    assert "beam 5" in app.result_window.info_label.text()
+    assert [b for _, b in rec.calls] == [5, 10]  # the default beam 5, then twice as wide
+    assert "beam 10" in app.result_window.info_label.text()
+    assert app.result_window.retry_button.text() == "Retry (beam 20)"
     assert len(app.store.search()) == 2
 
 

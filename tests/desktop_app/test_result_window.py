@@ -105,12 +105,14 @@ def test_copy_uses_chosen_format_and_empty_text_is_a_message(window):
     assert "Nothing to copy" in window.copy_status.text()
 
 
-def test_retry_button_asks_for_beam_5(qtbot, window):
+def test_retry_button_asks_for_a_wider_beam_than_the_reading_had(qtbot, window):
     window.set_snip(formula_image(200, 60))
-    window.set_prediction(_pred())
-    with qtbot.waitSignal(window.retry_requested) as b:
-        window.retry_button.click()
-    assert b.args == [5]
+    for beam, wider in ((1, 5), (5, 10), (10, 20), (20, 20)):
+        window.set_prediction(_pred(), beam)
+        assert window.retry_button.text() == f"Retry (beam {wider})"
+        with qtbot.waitSignal(window.retry_requested) as b:
+            window.retry_button.click()
+        assert b.args == [wider]
 
 
 def test_attention_view_steps_through_tokens(qtbot, window):

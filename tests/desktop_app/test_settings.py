@@ -36,7 +36,7 @@ def test_bad_values_fall_back(_isolated_data_dir):
     )
     s = load_settings()
     assert (
-        s.copy_format == "raw" and s.beam_width == 1 and s.device == "auto" and s.auto_copy is False
+        s.copy_format == "raw" and s.beam_width == 5 and s.device == "auto" and s.auto_copy is False
     )
 
 

@@ -202,3 +202,32 @@ def test_a_render_check_gets_the_renderer_made_once_and_goes_without_when_none_c
 
 def _broken_tex():
     raise OSError("pdflatex: permission denied")
+
+
+def test_the_renderer_can_be_made_before_the_first_checked_snip(qtbot, tmp_path):
+    """The app asks for it after loading the model, so that the first snip finds TeX started
+    (training.warm_render); it is still made only once."""
+    made = []
+    rec = FakeRecognizer()
+    c = W.WorkerController(lambda p, d: rec, renderer_factory=lambda: made.append(1) or (lambda texts: [None] * len(texts)))
+    try:
+        with qtbot.waitSignal(c.status, check_params_cb=lambda s, m: s == W.READY, timeout=5000):
+            c.load(_weights(tmp_path))
+            c.prepare_render_check()
+        qtbot.waitUntil(lambda: made == [1], timeout=5000)
+        with qtbot.waitSignal(c.result, timeout=5000):
+            c.submit(_image(), render_check=True)
+        assert made == [1] and rec.renderers[0] is not None
+    finally:
+        c.shutdown()
+
+
+def test_warm_up_reads_greedy_and_with_the_default_beam():
+    beams = []
+
+    class Rec:
+        def recognize(self, image, beam=1):
+            beams.append(beam)
+
+    W.warm_up(Rec())
+    assert beams == [1, 5]

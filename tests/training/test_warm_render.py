@@ -1,0 +1,120 @@
+"""training.warm_render: pdflatex and ghostscript started ahead of need give the cold run's images, and never outlive
+their owner (needs TeX Live)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from training import render
+from training.warm_render import WarmPool
+
+pytestmark = [
+    pytest.mark.tex,
+    pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("gs") is None or not hasattr(os, "mkfifo"),
+                       reason="needs pdflatex, ghostscript and FIFOs"),
+]
+
+FORMULAS = [
+    "x ^ { 2 } + y ^ { 2 } = z ^ { 2 }",
+    "\\frac { a } { b }",
+    "\\undefinedcommandxyz x",  # TeX error: the batch is repaired
+    "\\frac { a",  # refused before TeX
+    "\\sum _ { n = 1 } ^ { N } n = \\frac { N ( N + 1 ) } { 2 }",
+]
+
+
+def _same(a: list[np.ndarray | None], b: list[np.ndarray | None]) -> bool:
+    return len(a) == len(b) and all(
+        (x is None and y is None) or (x is not None and y is not None and np.array_equal(x, y))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+@pytest.fixture
+def pool():
+    p = WarmPool(render.CHECK_DPI, render.CHECK_ALPHA_BITS, spares=2)
+    p.start()
+    yield p
+    p.close()
+
+
+def _gone(proc, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return proc.poll() is not None
+
+
+def test_warm_renderings_are_the_cold_ones(pool: WarmPool) -> None:
+    cold = render.formula_renderer(workers=1)
+    warm = render.formula_renderer(workers=1, warm=pool)
+    expected = cold(FORMULAS)
+    assert expected[0] is not None and expected[2] is None and expected[3] is None
+    assert len(pool.processes()) == 4  # two spares, each a pdflatex and a ghostscript
+    for _ in range(2):  # the spares, then the ones started after them
+        assert _same(warm(FORMULAS), expected)
+    # another resolution: a ghostscript of its own, the same pdflatex
+    assert _same(warm(FORMULAS[:2], scale=1.5), cold(FORMULAS[:2], scale=1.5))
+    assert len(pool.processes()) == 4
+
+
+def test_programs_that_died_while_waiting_are_replaced_by_cold_runs(pool: WarmPool) -> None:
+    for proc in pool.processes():
+        proc.kill()
+        proc.wait()
+    expected = render.formula_renderer(workers=1)(FORMULAS[:2])
+    assert _same(render.formula_renderer(workers=1, warm=pool)(FORMULAS[:2]), expected)
+
+
+def test_a_waiting_pdflatex_ends_when_its_owner_lets_go() -> None:
+    """What happens when the owning process dies: its FIFO descriptor closes, and pdflatex reads an end of file
+    instead of waiting for ever."""
+    pool = WarmPool(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
+    try:
+        warm = pool.take()
+        assert warm is not None
+        time.sleep(0.3)
+        assert warm.tex.poll() is None and warm.gs is not None and warm.gs.poll() is None
+        os.close(warm.fifo)
+        warm.fifo = -1
+        assert warm.gs.stdin is not None
+        warm.gs.stdin.close()
+        assert _gone(warm.tex) and _gone(warm.gs)
+        warm.close()
+    finally:
+        pool.close()
+
+
+def test_closing_a_pool_stops_its_programs_and_removes_its_files(pool: WarmPool) -> None:
+    procs = list(pool.processes())
+    assert procs and os.path.isdir(pool.root)
+    pool.close()
+    assert all(p.poll() is not None for p in procs) and not os.path.exists(pool.root)
+    assert pool.take() is None
+    expected = render.formula_renderer(workers=1)(FORMULAS[:1])
+    assert _same(render.formula_renderer(workers=1, warm=pool)(FORMULAS[:1]), expected)  # cold from then on
+
+
+def test_programs_that_cannot_start_leave_rendering_cold(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = WarmPool(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
+    try:
+        monkeypatch.setattr(pool, "_spawn", lambda: (_ for _ in ()).throw(OSError("no memory")))
+        pool.start()
+        assert pool.take() is None and not pool.available
+        assert render.formula_renderer(workers=1, warm=pool)(FORMULAS[:1])[0] is not None
+    finally:
+        pool.close()
+
+
+def test_the_render_check_renderers_share_one_pool_with_a_spare_per_font() -> None:
+    from training.warm_render import shared_pool
+
+    renderers = render.check_renderers(["cm", "times"], workers=1)
+    pool = shared_pool(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
+    assert pool.spares >= 2 and len(pool.processes()) >= 4
+    assert renderers[1](["x ^ { 2 }"])[0] is not None
