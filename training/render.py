@@ -24,9 +24,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -627,6 +630,14 @@ def render_formulas(
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             _collect(*_worker(job, warm))
+    elif threading.active_count() > 1:
+        # Another thread runs (the render check's fonts, a GUI): a forked worker would inherit the locks it holds and
+        # could wait on one for ever (seen: `bench/robustness.py --render-check` hung, a worker forked from one font's
+        # thread stuck on an import lock). Threads then: the work is mostly pdflatex and Ghostscript, and they take
+        # the programs ``warm`` started.
+        with ThreadPoolExecutor(min(workers, len(jobs))) as threads:
+            for k, batch in threads.map(partial(_worker, pool=warm), jobs):
+                _collect(k, batch)
     else:
         # fork: the workers only run subprocesses and numpy, and fork needs no __main__ guard
         # in the caller's script (forkserver/spawn would re-import it)

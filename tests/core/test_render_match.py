@@ -209,6 +209,15 @@ def test_a_larger_snip_is_compared_with_its_readings_typeset_at_its_scale(tiny_w
     assert pred.render_distance == 0.0 and pred.latex == max(renderer.seen)
 
 
+def test_a_larger_snip_the_first_font_matches_at_its_scale_is_not_typeset_in_the_others(tiny_weights: Path) -> None:
+    rec = _reader(tiny_weights)
+    snip = Image.fromarray(_glyphs("lolsl", scale=3))
+    first, second = _ScaledRenderer(), _ScaledRenderer()
+    pred = rec.recognize(snip, beam=4, renderer=[first, second])
+    assert first.scales == [1.0, 3.0] and second.scales == []  # its own scale, then the snip's: a match
+    assert pred.render_distance == 0.0 and pred.latex == max(first.seen)
+
+
 def test_renderers_are_tried_in_turn_for_the_snips_the_earlier_ones_do_not_match(tiny_weights: Path) -> None:
     rec = _reader(tiny_weights)
     snip = Image.fromarray(_glyphs("lolsl"))

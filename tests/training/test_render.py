@@ -218,3 +218,23 @@ def test_check_renderers_leave_out_fonts_tex_cannot_typeset_and_refuse_when_none
     assert renderers[0](["x ^ { 2 }"])[0] is not None
     with pytest.raises(render.TexNotFoundError, match="nosuchfont"):
         render.check_renderers(["nosuchfont"])
+
+
+@needs_tex
+@pytest.mark.tex
+def test_rendering_while_other_threads_run_forks_no_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker process forked while another thread holds a lock can wait on it for ever (the render check's fonts
+    run in threads, each rendering): with other threads running, the batches go to threads instead."""
+    import threading
+
+    formulas = [f"x ^ {{ {i} }} + y" for i in range(70)]  # two batches
+    expected = render_formulas(formulas, workers=2)
+    monkeypatch.setattr(render.mp, "get_context", lambda *a: pytest.fail("forked worker processes"))
+    out: list[list[render.RenderResult]] = []
+    thread = threading.Thread(target=lambda: out.append(render_formulas(formulas, workers=2)))
+    thread.start()
+    thread.join(120)
+    assert out and all(
+        a.image is not None and np.array_equal(np.asarray(a.image), np.asarray(b.image))
+        for a, b in zip(out[0], expected, strict=True)
+    )
