@@ -524,7 +524,7 @@ def _render_batch(formulas: Sequence[str], opts: _Opts, pool: WarmPool | None = 
             warm.close()
         shutil.rmtree(work, ignore_errors=True)
         if pool is not None:
-            pool.start()  # the next call's programs load while the caller works on
+            pool.start(delay=REFILL_DELAY)  # the next call's programs load once this burst of runs is over
     if pages is not None and (len(pages) == n or culprits):
         # Formulas before the first nesting leak ran in a clean TeX state: their pages and
         # error messages are what a solo run gives. Everything from the leak on is re-run.
@@ -669,6 +669,7 @@ def formula_renderer(font: str = "cm", dpi: int = 200, workers: int = 2, warm: W
 # papers), then Times and Palatino for snips none of its renderings match (model card, "Render check": on Times /
 # Palatino renders +1.3 / +1.9 BLEU against Computer Modern alone, Computer Modern snips unchanged)
 CHECK_FONTS: tuple[str, ...] = ("cm", "times", "palatino")
+REFILL_DELAY = 0.1  # s after a run before a warm pool starts new programs (``WarmPool.start``)
 CHECK_DPI, CHECK_ALPHA_BITS = 200, 4  # formula_renderer's defaults: render_formulas at 200 dpi, anti-aliased, binarized
 
 

@@ -3,7 +3,7 @@
 A render-check call typesets a few formulas, and most of its time went to starting the programs, not to the
 formulas (measured on an Intel Xeon, 5 formulas: pdflatex 127 ms, of which ~100 ms load its format; ghostscript
 53 ms, of which ~35 ms start it). A ``WarmPool`` keeps one of each already started, so a call waits only for the
-work itself (pdflatex ~32 ms, ghostscript ~18 ms), and starts the next pair once it is done:
+work itself (pdflatex ~32 ms, ghostscript ~18 ms), and starts new ones once a burst of runs is over (``start``):
 
 - pdflatex runs in its own work directory on ``f.tex``, a FIFO. It loads its format and then waits for the
   document, which ``Warm.typeset`` writes into the FIFO. The pool holds the FIFO open for reading and writing, so
@@ -183,13 +183,15 @@ class WarmPool:
         self.root = tempfile.mkdtemp(prefix="latexsnip_warm_", dir=tmpdir)
         self._lock = threading.Lock()
         self._ready: list[Warm] = []
+        self._timer: threading.Timer | None = None
         self._closed = False
         atexit.register(self.close)
 
     def take(self) -> Warm | None:
         """The started pair (None without FIFOs, or once closed). The next one starts at ``start``: call it once the
         work is done, so that its loading does not compete with the work for the CPU (measured on 2 cores: pdflatex
-        took 70-77 ms instead of ~32 ms while the next pair loaded)."""
+        took 70-77 ms instead of ~32 ms while the next pair loaded), best with a ``delay``, since a render check runs
+        TeX several times in a row."""
         if not self.available:
             return None
         with self._lock:
@@ -207,8 +209,18 @@ class WarmPool:
             self.available = False
             return None
 
-    def start(self) -> None:
-        """Start pairs up to ``spares`` now (else each ``take`` finding none starts one, and waits for it)."""
+    def start(self, delay: float = 0.0) -> None:
+        """Start pairs up to ``spares`` now, or ``delay`` seconds after the last such call (a burst of runs then takes
+        the spares and runs the rest cold, without new ones loading beside it on the same cores); else each ``take``
+        finding none starts one, and waits for it."""
+        if delay > 0:
+            with self._lock:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = threading.Timer(delay, self.start)
+                self._timer.daemon = True
+                self._timer.start()
+            return
         if self.available:
             with self._lock:
                 while len(self._ready) < self.spares and not self._closed and self.available:
@@ -252,6 +264,8 @@ class WarmPool:
         with self._lock:
             self._closed = True
             ready, self._ready = self._ready, []
+            if self._timer is not None:
+                self._timer.cancel()
         for warm in ready:
             warm.close()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -60,6 +60,9 @@ def test_warm_renderings_are_the_cold_ones(pool: WarmPool) -> None:
         assert _same(warm(FORMULAS), expected)
     # another resolution: a ghostscript of its own, the same pdflatex
     assert _same(warm(FORMULAS[:2], scale=1.5), cold(FORMULAS[:2], scale=1.5))
+    deadline = time.monotonic() + 5  # the spares are started again once the runs are over
+    while len(pool.processes()) < 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert len(pool.processes()) == 4
 
 
@@ -118,3 +121,19 @@ def test_the_render_check_renderers_share_one_pool_with_a_spare_per_font() -> No
     pool = shared_pool(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
     assert pool.spares >= 2 and len(pool.processes()) >= 4
     assert renderers[1](["x ^ { 2 }"])[0] is not None
+
+
+def test_a_delayed_start_waits_until_the_burst_of_runs_is_over() -> None:
+    pool = WarmPool(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
+    try:
+        pool.start(delay=0.4)
+        time.sleep(0.2)
+        pool.start(delay=0.4)  # another run ended: the start moves on
+        time.sleep(0.3)
+        assert pool.processes() == []
+        deadline = time.monotonic() + 5
+        while len(pool.processes()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(pool.processes()) == 2
+    finally:
+        pool.close()
