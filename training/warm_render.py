@@ -2,7 +2,7 @@
 
 A render-check call typesets a few formulas, and most of its time went to starting the programs, not to the
 formulas (measured on an Intel Xeon, 5 formulas: pdflatex 127 ms, of which ~100 ms load its format; ghostscript
-53 ms, of which ~35 ms start it). A ``WarmPool`` keeps one of each already started, so a call waits only for the
+53 ms, of which ~35 ms start it). A ``WarmPool`` keeps pairs of them already started, so a call waits only for the
 work itself (pdflatex ~32 ms, ghostscript ~18 ms), and starts new ones once a burst of runs is over (``start``):
 
 - pdflatex runs in its own work directory on ``f.tex``, a FIFO. It loads its format and then waits for the
