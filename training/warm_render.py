@@ -40,6 +40,30 @@ if sys.platform != "win32":  # FIFOs, and the ioctl that counts what is left in 
 log = logging.getLogger(__name__)
 
 TEX_FILE = "f.tex"  # the FIFO pdflatex reads; its outputs are f.log, f.aux, f.pdf beside it
+ROOT_PREFIX = "latexsnip_warm_"  # a pool's folder: ROOT_PREFIX + its process id + "_" + random letters
+
+
+def remove_stale_roots(parent: str) -> None:
+    """Remove the folders of pools whose process is gone (killed before it could remove them: its programs went with
+    it, see the module docstring)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(ROOT_PREFIX):].split("_", 1)[0]
+        if name.startswith(ROOT_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no such call: leave its folder alone
+        return True
+    return True
 
 
 def run_env() -> dict[str, str]:
@@ -180,7 +204,8 @@ class WarmPool:
     def __init__(self, dpi: int, alpha_bits: int, spares: int = 1, tmpdir: str | None = None) -> None:
         self.dpi, self.alpha_bits, self.spares = dpi, alpha_bits, max(spares, 1)
         self.available = hasattr(os, "mkfifo")
-        self.root = tempfile.mkdtemp(prefix="latexsnip_warm_", dir=tmpdir)
+        remove_stale_roots(tmpdir or tempfile.gettempdir())
+        self.root = tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}_", dir=tmpdir)
         self._lock = threading.Lock()
         self._ready: list[Warm] = []
         self._timer: threading.Timer | None = None

@@ -137,3 +137,20 @@ def test_a_delayed_start_waits_until_the_burst_of_runs_is_over() -> None:
         assert len(pool.processes()) == 2
     finally:
         pool.close()
+
+
+def test_folders_of_pools_whose_process_died_are_removed(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale, mine = tmp_path / f"latexsnip_warm_{gone.pid}_abc", tmp_path / f"latexsnip_warm_{os.getpid()}_def"
+    for folder in (stale, mine):
+        (folder / "lsr_x").mkdir(parents=True)
+    pool = WarmPool(render.CHECK_DPI, render.CHECK_ALPHA_BITS, tmpdir=str(tmp_path))
+    try:
+        assert not stale.exists() and mine.exists() and os.path.isdir(pool.root)
+        assert os.path.basename(pool.root).startswith(f"latexsnip_warm_{os.getpid()}_")
+    finally:
+        pool.close()
