@@ -456,9 +456,8 @@ def _pdflatex(
 def _ghostscript(opts: _Opts, work: str, warm: Warm | None = None) -> list[np.ndarray] | None:
     """work/f.pdf's pages (by ``warm``'s ghostscript where given), None where ghostscript fails."""
     try:
-        if warm is not None:
-            data = warm.rasterize(opts.dpi, opts.alpha_bits, _timeout(opts, 64))
-        else:
+        data = warm.rasterize(opts.dpi, opts.alpha_bits, _timeout(opts, 64)) if warm is not None else None
+        if data is None:
             data = _run(ghostscript_command(opts.dpi, opts.alpha_bits, "f.pdf"), work, _timeout(opts, 64)).stdout
         return _read_pgm_stream(data)
     except (subprocess.TimeoutExpired, ValueError):
@@ -573,6 +572,11 @@ def _worker(
 # public API
 
 
+def alpha_bits(antialias: bool) -> int:
+    """Ghostscript's -dTextAlphaBits / -dGraphicsAlphaBits for ``render_formulas``' ``antialias``."""
+    return 4 if antialias else 1
+
+
 def render_formulas(
     formulas: Sequence[str],
     font: str = "cm",
@@ -607,7 +611,7 @@ def render_formulas(
         binarize=binarize,
         tmpdir=tmpdir,
         timeout=timeout,
-        alpha_bits=4 if antialias else 1,
+        alpha_bits=alpha_bits(antialias),
         threshold=BINARIZE_THRESHOLD if threshold is None else int(threshold),
     )
     jobs = [
@@ -648,12 +652,16 @@ def render_formulas(
     return results
 
 
-def formula_renderer(font: str = "cm", dpi: int = 200, workers: int = 2, warm: WarmPool | None = None) -> Renderer:
+def formula_renderer(
+    font: str = "cm", dpi: int = 200, workers: int = 2, warm: WarmPool | None = None, *, checked: bool = False
+) -> Renderer:
     """``render_formulas`` as a ``core.render_match.Renderer``: formulas -> images as arrays (ink dark on
     white, the training data's rendering; ``scale`` times as large: at ``scale`` x ``dpi``), None where one
-    does not render. TexNotFoundError at once where TeX cannot typeset ``font``. With ``warm``, a call takes
-    pdflatex and ghostscript already started (``training.warm_render``: the same images, sooner)."""
-    check_tex(font)
+    does not render. TexNotFoundError at once where TeX cannot typeset ``font`` (``checked``: the caller has run
+    ``check_tex(font)``). With ``warm``, a call takes pdflatex and ghostscript already started
+    (``training.warm_render``: the same images, sooner)."""
+    if not checked:
+        check_tex(font)
 
     def render(formulas: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
         if not formulas:
@@ -670,7 +678,8 @@ def formula_renderer(font: str = "cm", dpi: int = 200, workers: int = 2, warm: W
 # Palatino renders +1.3 / +1.9 BLEU against Computer Modern alone, Computer Modern snips unchanged)
 CHECK_FONTS: tuple[str, ...] = ("cm", "times", "palatino")
 REFILL_DELAY = 0.1  # s after a run before a warm pool starts new programs (``WarmPool.start``)
-CHECK_DPI, CHECK_ALPHA_BITS = 200, 4  # formula_renderer's defaults: render_formulas at 200 dpi, anti-aliased, binarized
+CHECK_DPI = 200  # the render check's renderings: at the training data's resolution, anti-aliased then binarized
+CHECK_ALPHA_BITS = alpha_bits(antialias=True)
 
 
 def check_renderers(fonts: Sequence[str] = CHECK_FONTS, workers: int = 1) -> list[Renderer]:
@@ -691,7 +700,7 @@ def check_renderers(fonts: Sequence[str] = CHECK_FONTS, workers: int = 1) -> lis
     if not usable:
         raise missing[0] if missing else TexNotFoundError("no font given for the render check")
     pool = shared_pool(CHECK_DPI, CHECK_ALPHA_BITS, spares=len(usable))
-    return [formula_renderer(font=font, workers=workers, warm=pool) for font in usable]
+    return [formula_renderer(font=font, dpi=CHECK_DPI, workers=workers, warm=pool, checked=True) for font in usable]
 
 
 def add_render_check_arguments(parser: argparse.ArgumentParser) -> None:

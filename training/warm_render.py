@@ -159,16 +159,16 @@ class Warm:
             self.fifo = -1
         finish(self.tex, max(deadline - time.monotonic(), 0.1))
 
-    def rasterize(self, dpi: int, alpha_bits: int, timeout: float) -> bytes:
-        """work/f.pdf as a stream of binary PGM pages: by the started ghostscript where it has this resolution, else
-        by one started now."""
+    def rasterize(self, dpi: int, alpha_bits: int, timeout: float) -> bytes | None:
+        """work/f.pdf as a stream of binary PGM pages by the started ghostscript; None where it was started for another
+        resolution or is gone (the caller then runs one cold)."""
         gs, self.gs = self.gs, None
-        command = ghostscript_command(dpi, alpha_bits, "-", self.permit_read or os.path.join(self.work, ""))
-        if gs is None or gs.args != command or gs.poll() is not None:
-            if gs is not None:
-                _stop(gs)
-            gs = subprocess.Popen(command, cwd=self.work, env=run_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
+        if gs is None:
+            return None
+        if self.permit_read is None or gs.args != ghostscript_command(dpi, alpha_bits, "-", self.permit_read) \
+                or gs.poll() is not None:
+            _stop(gs)
+            return None
         pdf = os.path.join(self.work, "f.pdf")
         out, _ = finish(gs, timeout, f"{_postscript_string(pdf)} run\n".encode())
         return out
