@@ -26,6 +26,7 @@ same way, and a closer one is kept (``REFINE_ROUNDS``).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -34,7 +35,6 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from core.errors import ImageError
 from core.preprocess import PreprocessConfig, preprocess_array
@@ -42,7 +42,9 @@ from core.preprocess import PreprocessConfig, preprocess_array
 
 class Renderer(Protocol):
     """LaTeX strings -> one grayscale image each (ink dark on white, uint8), None where one does not render; drawn
-    ``scale`` times as large as the renderer's own scale (1: the training data's)."""
+    ``scale`` times as large as the renderer's own scale (1: the training data's). A renderer may also have a
+    ``finished()`` method: ``choose`` calls it once it is done with a batch of snips (e.g. to start the next runs'
+    programs then, not while the check still runs)."""
 
     def __call__(self, formulas: Sequence[str], scale: float = 1.0) -> Sequence[np.ndarray | None]: ...
 
@@ -171,27 +173,94 @@ def exact_distance(snip: np.ndarray, render: np.ndarray) -> float:
     return float(levenshtein_matrix(a[:, None] != b[None, :])[-1, -1]) / max(len(a), 1)
 
 
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)
+class Columns(NamedTuple):
+    """A cropped ink mask as ``mask_distance`` compares it: its pixel columns packed to bytes, (W, h8), padded with
+    blank rows to a common height, and the same of its 1-px dilation (3x3)."""
+
+    ink: np.ndarray
+    grown: np.ndarray
 
 
-def _columns(mask: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """A mask padded to ``h`` rows as packed columns (W, ceil(h / 8)), and the same of its 1-px dilation."""
+def packed_columns(mask: np.ndarray, h: int) -> Columns:
+    """``mask`` (H, W) bool, H <= h, padded to ``h`` rows (blank rows below) as packed ``Columns``."""
     padded = np.zeros((h, mask.shape[1]), bool)
     padded[: mask.shape[0]] = mask
-    grown = ndimage.binary_dilation(padded, np.ones((3, 3), bool))
-    return np.packbits(padded.T, axis=1), np.packbits(grown.T, axis=1)
+    tall = padded.copy()  # dilated by 1 px up and down, then sideways
+    tall[1:] |= padded[:-1]
+    tall[:-1] |= padded[1:]
+    grown = tall.copy()
+    grown[:, 1:] |= tall[:, :-1]
+    grown[:, :-1] |= tall[:, 1:]
+    return Columns(np.packbits(padded.T, axis=1), np.packbits(grown.T, axis=1))
 
 
-def mask_distance(snip: np.ndarray, render: np.ndarray) -> float:
+def mask_distance(snip: np.ndarray, render: np.ndarray, limit: float | None = None) -> float:
     """Column-sequence edit distance between two cropped ink masks, over the snip's width (0: the same columns in
     the same order; about 1 or more: nothing in common). Two columns count as equal when every ink pixel of each
     lies within 1 px of ink in the other (neighbouring columns included): rasterisers differ by such
-    one-pixel edges, a different glyph by more."""
-    h = max(snip.shape[0], render.shape[0])
-    a, grown_a = _columns(snip, h)  # (n, h8)
-    b, grown_b = _columns(render, h)  # (m, h8)
-    stray = _POPCOUNT[a[:, None, :] & ~grown_b[None, :, :]].sum(-1) + _POPCOUNT[b[None, :, :] & ~grown_a[:, None, :]].sum(-1)
-    return float(levenshtein_matrix(stray > 0)[-1, -1]) / max(len(a), 1)
+    one-pixel edges, a different glyph by more. With ``limit``, only distances up to it are worked out: the same
+    value where the distance is at most ``limit``, ``math.inf`` where it is more (``banded_edit_distance``: a
+    candidate is compared with the snip column by column only near the diagonal, not every column with every one)."""
+    h = max(snip.shape[0], render.shape[0]) + 1  # a blank row below both: the dilation grows into it
+    return columns_distance(packed_columns(snip, h), packed_columns(render, h), limit)
+
+
+def columns_distance(snip: Columns, render: Columns, limit: float | None = None) -> float:
+    """``mask_distance`` of two masks' ``packed_columns`` (of the same padded height)."""
+    a, grown_a = snip
+    b, grown_b = render
+    n = max(len(a), 1)
+    if limit is None:
+        stray = (a[:, None, :] & ~grown_b[None, :, :]).any(-1) | (b[None, :, :] & ~grown_a[:, None, :]).any(-1)
+        return float(levenshtein_matrix(stray)[-1, -1]) / n
+    k = int(limit * n)  # the most edits within the limit, as float(edits) / n <= limit decides
+    k = k + 1 if (k + 1) / n <= limit else k - 1 if k / n > limit else k
+    if k < 0 or abs(len(a) - len(b)) > k:
+        return math.inf
+    cols = np.arange(len(a))[:, None] + np.arange(-k, k + 1)[None, :]  # (n, 2k+1): render column j = i + o
+    inside = (cols >= 0) & (cols < len(b))
+    j = np.clip(cols, 0, max(len(b) - 1, 0))
+    stray = (a[:, None, :] & ~grown_b[j]).any(-1) | (b[j] & ~grown_a[:, None, :]).any(-1)  # (n, 2k+1)
+    edits = banded_edit_distance(~inside | stray, len(b), k)
+    return edits / n if edits <= k else math.inf
+
+
+def banded_edit_distance(unequal: np.ndarray, m: int, k: int) -> int:
+    """The edit distance of two sequences a (n items) and b (``m`` items) where it is at most ``k``, else some
+    number above ``k``. ``unequal`` (n, 2k+1): 1 where a[i] and b[i + o] (o = -k..k) may not be matched. An
+    alignment of at most k edits never strays more than k items from the diagonal (Ukkonen), so items further apart
+    count as unequal, which changes no distance up to k. Rows (or items of b) with no possible match in the band each
+    cost an edit: more of them than ``k`` decide it at once; otherwise the distance is worked out a column of b at
+    a time with the rows as bits of one integer (Myers' bit-parallel algorithm, in Hyyro's form for whole
+    sequences): a few integer operations per item of b instead of a numpy row per item of a."""
+    n = unequal.shape[0]
+    over = k + 1
+    if abs(n - m) > k:
+        return over
+    if n == 0 or m == 0:
+        return max(n, m)
+    rows, offs = np.nonzero(~unequal.astype(bool))
+    cols = rows + offs - k
+    keep = (cols >= 0) & (cols < m)
+    rows, cols = rows[keep], cols[keep]
+    if max(n - len(np.unique(rows)), m - len(np.unique(cols))) > k:
+        return over
+    equal = np.zeros((m, n), bool)  # (m, n): b's item j equals a's item i
+    equal[cols, rows] = True
+    peq = [int.from_bytes(r.tobytes(), "little") for r in np.packbits(equal, axis=1, bitorder="little")]
+    ones, top = (1 << n) - 1, 1 << (n - 1)
+    pv, mv, score = ones, 0, n  # vertical deltas of the current column: all +1 (D[i, 0] = i)
+    for eq in peq:
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & ones)
+        mh = pv & xh
+        score += 1 if ph & top else -1 if mh & top else 0
+        ph = ((ph << 1) | 1) & ones  # D[0, j] = j: the top row's deltas are +1
+        mh = (mh << 1) & ones
+        pv = mh | (~(xv | ph) & ones)
+        mv = ph & xv
+    return score if score <= k else over
 
 
 def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_distance: float = MAX_DISTANCE
@@ -199,7 +268,8 @@ def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_d
     """Index of the rendering closest to the snip (a ``snip_ink`` array) by ``mask_distance``, equals by
     ``exact_distance``, then the first; None when none is within ``max_distance``. And every rendering's
     ``mask_distance`` (None: it did not render, the snip has no ink, or their ink's widths differ by more than
-    ``max_distance`` of the snip's: each column more or fewer costs an edit, so it cannot be that close). The snip's
+    ``max_distance`` of the snip's: each column more or fewer costs an edit, so it cannot be that close; ``math.inf``:
+    further than ``max_distance``, not worked out further). The snip's
     ink is cut at ``INK_LEVELS[0]``, and when nothing is that close, at each fainter level (the distances returned
     are those of the level the closest was found at)."""
     masks = [render_mask(r) if r is not None else None for r in renders]
@@ -216,15 +286,18 @@ def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_d
 def _ranked(snip: np.ndarray | None, others: Sequence[np.ndarray | None], level: float, max_distance: float
             ) -> tuple[list[float | None], list[tuple[float, float, int]]]:
     """The snip's ink above ``level`` against cropped rendering masks: each one's ``mask_distance`` (None where not
-    compared), and (distance, ``exact_distance``, index) of those within ``max_distance``."""
+    compared, ``math.inf`` where above ``max_distance``), and (distance, ``exact_distance``, index) of those within ``max_distance``."""
     mask = snip_mask(snip, level) if snip is not None else None
     dists: list[float | None] = []
     ranked: list[tuple[float, float, int]] = []
+    if mask is not None:  # one padded height for all: the snip's columns are packed once
+        h = max([mask.shape[0], *(o.shape[0] for o in others if o is not None)]) + 1
+        packed = packed_columns(mask, h)
     for i, other in enumerate(others):
         if mask is None or other is None or abs(other.shape[1] - mask.shape[1]) > max_distance * mask.shape[1]:
             dists.append(None)
             continue
-        d = mask_distance(mask, other)
+        d = columns_distance(packed, packed_columns(other, h), limit=max_distance)
         dists.append(d)
         if d <= max_distance:
             ranked.append((d, exact_distance(mask, other), i))
@@ -266,6 +339,19 @@ def choose(
     itself."""
     if not renderers:
         return [None] * len(snips)
+    try:
+        return _choose(snips, readings, renderers, refine)
+    finally:
+        for renderer in renderers:
+            finished = getattr(renderer, "finished", None)
+            if callable(finished):
+                finished()
+
+
+def _choose(
+    snips: Sequence[np.ndarray | None], readings: Sequence[Sequence[str]], renderers: Sequence[Renderer],
+    refine: Callable[[str], Sequence[str]] | None,
+) -> list[Match | None]:
     found, scales = _choose_at_own_scale(renderers[0], snips, readings, range(len(snips)), rescale=False)
     if scales:
         found = {**_choose_at_scales(renderers[0], snips, readings, scales), **found}

@@ -488,7 +488,7 @@ def _render_batch(formulas: Sequence[str], opts: _Opts, pool: WarmPool | None = 
     n = len(formulas)
     if n == 0:
         return []
-    warm = pool.take() if pool is not None else None
+    warm = pool.take(opts.dpi, opts.alpha_bits) if pool is not None else None
     work = warm.work if warm is not None else tempfile.mkdtemp(prefix="lsr_", dir=opts.tmpdir)
     try:
         try:
@@ -670,6 +670,13 @@ def formula_renderer(
                               checked=True)
         return [np.asarray(r.image, dtype=np.uint8) if r.image is not None else None for r in res]
 
+    def finished() -> None:
+        """The caller's burst of runs is over (``core.render_match.choose`` says so once a snip is decided): the
+        pool's next programs start loading now instead of ``REFILL_DELAY`` after the last run."""
+        if warm is not None:
+            warm.start(delay=0.01)  # in a timer thread: the caller's reading goes on meanwhile
+
+    render.finished = finished  # type: ignore[attr-defined]
     return render
 
 
@@ -677,18 +684,22 @@ def formula_renderer(
 # papers), then Times and Palatino for snips none of its renderings match (model card, "Render check": on Times /
 # Palatino renders +1.3 / +1.9 BLEU against Computer Modern alone, Computer Modern snips unchanged)
 CHECK_FONTS: tuple[str, ...] = ("cm", "times", "palatino")
-REFILL_DELAY = 0.1  # s after a run before a warm pool starts new programs (``WarmPool.start``)
+REFILL_DELAY = 0.5  # s after a run before a warm pool starts new programs, unless the caller says sooner that it is done
 CHECK_DPI = 200  # the render check's renderings: at the training data's resolution, anti-aliased then binarized
 CHECK_ALPHA_BITS = alpha_bits(antialias=True)
+# pdflatex spares beyond one per font: a zoomed-in snip's readings are typeset at its scale too, in each font tried
+# (2 cores, p50 beam 5 of a Times snip at 1.5x: 915 ms with 1, 827 with 3; docs/benchmarks.md)
+CHECK_TEX_EXTRA = 3
 
 
 def check_renderers(fonts: Sequence[str] = CHECK_FONTS, workers: int = 1) -> list[Renderer]:
     """One ``formula_renderer`` per font of ``fonts`` that TeX Live here can typeset, in order, for the render check
     (``Recognizer.recognize(..., renderer=...)`` tries them in turn); raises ``TexNotFoundError`` when none can.
-    They share this process's ``training.warm_render.shared_pool`` with one spare per font (a snip no Computer Modern
-    rendering matches is typeset in the other fonts at the same time), so a call finds pdflatex and ghostscript
-    started (waiting, they hold ~57 MB per spare; 2 cores, example 04 beam 1 with 3 fonts: 482 ms cold, 363 ms with
-    2 spares, 295 ms with 3)."""
+    They share this process's ``training.warm_render.shared_pool`` with a ghostscript per font (a snip no Computer
+    Modern rendering matches is typeset in the other fonts at the same time) and ``CHECK_TEX_EXTRA`` more pdflatex
+    than fonts (for a zoomed-in snip's runs at its scale), so a call finds them started (waiting, each pdflatex holds
+    ~30 MB of its own memory, each ghostscript ~8 MB; 2 cores, example 04 beam 1 with 3 fonts: 482 ms cold, 363 ms
+    with 2 spares, 295 ms with 3)."""
     usable: list[str] = []
     missing: list[TexNotFoundError] = []
     for font in fonts:
@@ -699,7 +710,7 @@ def check_renderers(fonts: Sequence[str] = CHECK_FONTS, workers: int = 1) -> lis
             missing.append(exc)
     if not usable:
         raise missing[0] if missing else TexNotFoundError("no font given for the render check")
-    pool = shared_pool(CHECK_DPI, CHECK_ALPHA_BITS, spares=len(usable))
+    pool = shared_pool(CHECK_DPI, CHECK_ALPHA_BITS, spares=len(usable), tex_spares=len(usable) + CHECK_TEX_EXTRA)
     return [formula_renderer(font=font, dpi=CHECK_DPI, workers=workers, warm=pool, checked=True) for font in usable]
 
 

@@ -2,7 +2,7 @@
 
 A render-check call typesets a few formulas, and most of its time went to starting the programs, not to the
 formulas (measured on an Intel Xeon, 5 formulas: pdflatex 127 ms, of which ~100 ms load its format; ghostscript
-53 ms, of which ~35 ms start it). A ``WarmPool`` keeps pairs of them already started, so a call waits only for the
+53 ms, of which ~35 ms start it). A ``WarmPool`` keeps some of each already started, so a call waits only for the
 work itself (pdflatex ~32 ms, ghostscript ~18 ms), and starts new ones once a burst of runs is over (``start``):
 
 - pdflatex runs in its own work directory on ``f.tex``, a FIFO. It loads its format and then waits for the
@@ -30,14 +30,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 if sys.platform != "win32":  # FIFOs, and the ioctl that counts what is left in one, are POSIX
     import fcntl
     import termios
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 TEX_FILE = "f.tex"  # the FIFO pdflatex reads; its outputs are f.log, f.aux, f.pdf beside it
 ROOT_PREFIX = "latexsnip_warm_"  # a pool's folder: ROOT_PREFIX + its process id + "_" + random letters
@@ -121,8 +123,8 @@ class WarmError(RuntimeError):
 
 @dataclass
 class Warm:
-    """One started pdflatex (waiting on ``work``/f.tex) and, where the pool keeps one for this resolution, one
-    started ghostscript. Use each once, then ``close``."""
+    """One started pdflatex (waiting on ``work``/f.tex) and, where the pool keeps them for the caller's resolution,
+    one started ghostscript. Use each once, then ``close``."""
 
     work: str
     tex: subprocess.Popen[bytes]
@@ -196,48 +198,62 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 class WarmPool:
-    """Keeps ``spares`` ``Warm`` ready (each ~57 MB while it waits: pdflatex ~35, ghostscript ~22): pdflatex for any
-    document, ghostscript for ``dpi`` and ``alpha_bits`` (other resolutions start theirs when needed). ``take`` hands
-    one over, ``start`` starts new ones up to ``spares``. Thread-safe; every started program is stopped at ``close``
+    """Keeps ``tex_spares`` pdflatex (~35 MB resident while it waits, ~30 of it its own) for any document and
+    ``spares`` ghostscript (~22 MB resident, ~8 its own) for ``dpi`` and ``alpha_bits`` ready. ``take`` hands over a pdflatex with a ghostscript where the caller's
+    resolution is the pool's (another resolution starts its own when needed, and leaves the pool's for the next
+    call), ``start`` starts new ones up to the spares. Thread-safe; every started program is stopped at ``close``
     (called at exit too)."""
 
-    def __init__(self, dpi: int, alpha_bits: int, spares: int = 1, tmpdir: str | None = None) -> None:
+    def __init__(self, dpi: int, alpha_bits: int, spares: int = 1, tmpdir: str | None = None,
+                 tex_spares: int | None = None) -> None:
         self.dpi, self.alpha_bits, self.spares = dpi, alpha_bits, max(spares, 1)
+        self.tex_spares = max(tex_spares or 0, self.spares)
         self.available = hasattr(os, "mkfifo")
         remove_stale_roots(tmpdir or tempfile.gettempdir())
         self.root = tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}_", dir=tmpdir)
         self._lock = threading.Lock()
-        self._ready: list[Warm] = []
+        self._tex: list[Warm] = []  # each without its ghostscript
+        self._gs: list[subprocess.Popen[bytes]] = []
         self._timer: threading.Timer | None = None
         self._closed = False
         atexit.register(self.close)
 
-    def take(self) -> Warm | None:
-        """The started pair (None without FIFOs, or once closed). The next one starts at ``start``: call it once the
-        work is done, so that its loading does not compete with the work for the CPU (measured on 2 cores: pdflatex
-        took 70-77 ms instead of ~32 ms while the next pair loaded), best with a ``delay``, since a render check runs
-        TeX several times in a row."""
+    def take(self, dpi: int | None = None, alpha_bits: int | None = None) -> Warm | None:
+        """A started pdflatex, with a started ghostscript where ``dpi`` and ``alpha_bits`` are the pool's (or not
+        given); None without FIFOs, or once closed. Where none is waiting one is started now. The next ones start at
+        ``start``: call it once the work is done, so that their loading does not compete with the work for the CPU
+        (measured on 2 cores: pdflatex took 70-77 ms instead of ~32 ms while the next pair loaded), best with a
+        ``delay``, since a render check runs TeX several times in a row."""
         if not self.available:
             return None
+        with_gs = (dpi is None or dpi == self.dpi) and (alpha_bits is None or alpha_bits == self.alpha_bits)
         with self._lock:
             if self._closed:
                 return None
-            return self._ready.pop(0) if self._ready else self._start()
+            warm = self._tex.pop(0) if self._tex else self._start(self._spawn_tex)
+            if warm is None or not with_gs:
+                return warm
+            gs = self._gs.pop(0) if self._gs else self._start(self._spawn_gs)
+            if gs is None:
+                warm.close()
+                return None
+            warm.gs, warm.permit_read = gs, self.permit_read
+            return warm
 
-    def _start(self) -> Warm | None:
-        """A new pair; None, and the pool off for good, where the programs cannot be started (not installed, no
+    def _start(self, spawn: Callable[[], _T]) -> _T | None:
+        """A newly started program; None, and the pool off for good, where it cannot be started (not installed, no
         memory): callers then run cold and meet the same fault with its own message."""
         try:
-            return self._spawn()
+            return spawn()
         except OSError as exc:
             log.warning("cannot start pdflatex and ghostscript ahead of need (%s); rendering without", exc)
             self.available = False
             return None
 
     def start(self, delay: float = 0.0) -> None:
-        """Start pairs up to ``spares`` now, or ``delay`` seconds after the last such call (a burst of runs then takes
-        the spares and runs the rest cold, without new ones loading beside it on the same cores); else each ``take``
-        finding none starts one, and waits for it."""
+        """Start programs up to the spares now, or ``delay`` seconds after the last such call (a burst of runs then
+        takes the spares and runs the rest cold, without new ones loading beside it on the same cores); else each
+        ``take`` finding none starts one, and waits for it."""
         if delay > 0:
             with self._lock:
                 if self._timer is not None:
@@ -248,30 +264,32 @@ class WarmPool:
             return
         if self.available:
             with self._lock:
-                while len(self._ready) < self.spares and not self._closed and self.available:
-                    warm = self._start()
+                while len(self._tex) < self.tex_spares and not self._closed and self.available:
+                    warm = self._start(self._spawn_tex)
                     if warm is not None:
-                        self._ready.append(warm)
+                        self._tex.append(warm)
+                while len(self._gs) < self.spares and not self._closed and self.available:
+                    gs = self._start(self._spawn_gs)
+                    if gs is not None:
+                        self._gs.append(gs)
 
-    def _spawn(self) -> Warm:
+    def _spawn_tex(self) -> Warm:
         work = tempfile.mkdtemp(prefix="lsr_", dir=self.root)
         fifo_path = os.path.join(work, TEX_FILE)
         os.mkfifo(fifo_path, 0o600)
         fifo = os.open(fifo_path, os.O_RDWR)  # never blocks, and keeps pdflatex's open from blocking
-        env = run_env()
         try:
-            tex = subprocess.Popen(pdflatex_command(parse_first_line=False), cwd=work, env=env,
+            tex = subprocess.Popen(pdflatex_command(parse_first_line=False), cwd=work, env=run_env(),
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except OSError:
             os.close(fifo)
             raise
-        try:
-            gs = subprocess.Popen(ghostscript_command(self.dpi, self.alpha_bits, "-", self.permit_read), cwd=work,
-                                  env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        except OSError:
-            Warm(work, tex, fifo).close()
-            raise
-        return Warm(work, tex, fifo, gs, self.permit_read)
+        return Warm(work, tex, fifo)
+
+    def _spawn_gs(self) -> subprocess.Popen[bytes]:
+        """A ghostscript for the pool's resolution: it reads any work folder's f.pdf (by its full path)."""
+        return subprocess.Popen(ghostscript_command(self.dpi, self.alpha_bits, "-", self.permit_read), cwd=self.root,
+                                env=run_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     @property
     def permit_read(self) -> str:
@@ -279,7 +297,7 @@ class WarmPool:
 
     def processes(self) -> Sequence[subprocess.Popen[bytes]]:
         """The started programs waiting now (for tests)."""
-        return [p for warm in self._ready for p in (warm.tex, warm.gs) if p is not None]
+        return [warm.tex for warm in self._tex] + list(self._gs)
 
     @property
     def closed(self) -> bool:
@@ -288,11 +306,14 @@ class WarmPool:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            ready, self._ready = self._ready, []
+            tex, self._tex = self._tex, []
+            gs, self._gs = self._gs, []
             if self._timer is not None:
                 self._timer.cancel()
-        for warm in ready:
+        for warm in tex:
             warm.close()
+        for proc in gs:
+            _stop(proc)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -300,13 +321,15 @@ _SHARED: dict[tuple[int, int], WarmPool] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_pool(dpi: int, alpha_bits: int, spares: int = 1) -> WarmPool:
+def shared_pool(dpi: int, alpha_bits: int, spares: int = 1, tex_spares: int | None = None) -> WarmPool:
     """This process's pool for ``dpi`` and ``alpha_bits``, its first programs starting now: one per process, whoever
-    asks (the render check's renderers of every font share it), with the most ``spares`` asked for."""
+    asks (the render check's renderers of every font share it), with the most ``spares`` and ``tex_spares`` asked
+    for."""
     with _SHARED_LOCK:
         pool = _SHARED.get((dpi, alpha_bits))
         if pool is None or pool.closed:
-            pool = _SHARED[(dpi, alpha_bits)] = WarmPool(dpi, alpha_bits, spares)
+            pool = _SHARED[(dpi, alpha_bits)] = WarmPool(dpi, alpha_bits, spares, tex_spares=tex_spares)
         pool.spares = max(pool.spares, spares)
+        pool.tex_spares = max(pool.tex_spares, tex_spares or 0, pool.spares)
     pool.start()
     return pool

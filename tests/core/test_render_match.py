@@ -4,6 +4,7 @@ that no rendering resembles keeps the model's choice."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,8 +19,10 @@ from core.render_match import (
     INK_LEVELS,
     MAX_DISTANCE,
     Match,
+    banded_edit_distance,
     choose,
     closest,
+    levenshtein_matrix,
     mask_distance,
     render_mask,
     render_scale,
@@ -83,6 +86,56 @@ def test_a_larger_snip_whose_glyphs_break_up_is_measured_by_its_ink_extent() -> 
     flat = _glyphs("lolsl", scale=2)
     flat[: 12 * 2] = 255  # only the bottom rows of ink: twice as wide, not twice as tall
     assert render_scale(snip_ink(flat, CFG), renders) is None
+
+
+def _edited(rng: np.random.Generator, mask: np.ndarray, edits: int) -> np.ndarray:
+    """``mask`` with ``edits`` columns inserted, deleted or replaced at random."""
+    out = mask.copy()
+    for _ in range(edits):
+        at, column = int(rng.integers(0, out.shape[1])), rng.random((out.shape[0], 1)) < 0.3
+        op = int(rng.integers(0, 3))
+        if op == 0:
+            out = np.hstack([out[:, :at], column, out[:, at:]])
+        elif op == 1 and out.shape[1] > 1:
+            out = np.delete(out, at, axis=1)
+        else:
+            out[:, at] = column[:, 0]
+    return out
+
+
+def test_a_distance_within_a_limit_is_the_full_one_and_one_beyond_it_is_infinite() -> None:
+    """``mask_distance(..., limit)`` works out only the diagonal band an alignment within the limit can use: where
+    the full distance is within the limit it is the same number, elsewhere ``math.inf`` (never a wrong choice)."""
+    rng = np.random.default_rng(0)
+    within = beyond = 0
+    for _ in range(300):
+        snip = rng.random((int(rng.integers(3, 24)), int(rng.integers(1, 90)))) < rng.uniform(0.05, 0.5)
+        render = _edited(rng, snip, int(rng.integers(0, 5)))
+        if rng.random() < 0.2:  # another height, another drawing
+            render = rng.random((int(rng.integers(3, 24)), render.shape[1])) < 0.3
+        snip[0, 0] = render[0, 0] = True
+        full = mask_distance(snip, render)
+        for limit in (0.0, 0.03, 0.1, 0.3):
+            banded = mask_distance(snip, render, limit=limit)
+            assert banded == (full if full <= limit else math.inf), (full, banded, limit)
+            within, beyond = within + (full <= limit), beyond + (full > limit)
+    assert within > 200 and beyond > 200  # both sides were tried
+
+
+def test_banded_edit_distance_is_the_edit_distance_up_to_its_band() -> None:
+    def distance(a: str, b: str, k: int) -> int:
+        unequal = np.ones((len(a), 2 * k + 1), bool)
+        for i, c in enumerate(a):
+            for o in range(-k, k + 1):
+                if 0 <= i + o < len(b) and b[i + o] == c:
+                    unequal[i, o + k] = False
+        return banded_edit_distance(unequal, len(b), k)
+
+    pairs = [("kitten", "sitting"), ("formula", "formulae"), ("abcdef", "abcdef"), ("abc", "cab"), ("", "ab")]
+    for a, b in pairs:
+        full = int(levenshtein_matrix(np.array([[x != y for y in b] for x in a], bool).reshape(len(a), len(b)))[-1, -1])
+        for k in range(5):
+            assert distance(a, b, k) == full if full <= k else distance(a, b, k) > k
 
 
 def test_closest_picks_the_nearest_rendering_first_of_equals_and_none_when_all_are_far() -> None:
@@ -153,6 +206,31 @@ def test_a_near_match_is_refined_step_by_step_to_the_variant_that_draws_the_snip
     runs = len(renderer.runs)
     assert choose([snip], [["exact"]], [renderer], refine=lambda t: ["near"]) == [Match(0, 0.0, "exact")]
     assert len(renderer.runs) == runs + 1
+
+
+def test_every_renderer_hears_when_the_check_is_done_even_when_one_fails() -> None:
+    """``finished`` (optional) is called once per ``choose``, after every run: the TeX check starts its next programs
+    then (training.render.formula_renderer), so that they do not load while this snip is still being checked."""
+    pattern = "lolsl"
+    snip = snip_ink(_glyphs(pattern), CFG)
+    calls: list[str] = []
+
+    class _Noting(_Table):
+        def __call__(self, texts: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
+            calls.append("run")
+            return super().__call__(texts, scale)
+
+        def finished(self) -> None:
+            calls.append("finished")
+
+    def broken(texts: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
+        raise OSError("pdflatex: killed")
+
+    noting, other = _Noting({}), _Noting({"x": _glyphs(pattern)})
+    assert choose([snip], [["x"]], [broken, noting, other])[0] == Match(0, 0.0, "x")  # type: ignore[list-item]
+    assert calls.count("finished") == 2 and calls[-2:] == ["finished", "finished"]  # after every run, once each
+    calls.clear()
+    assert choose([snip], [["x"]], [other]) == [Match(0, 0.0, "x")] and calls == ["run", "finished"]
 
 
 class _DrawingRenderer:

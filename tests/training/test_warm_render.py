@@ -106,10 +106,44 @@ def test_closing_a_pool_stops_its_programs_and_removes_its_files(pool: WarmPool)
 def test_programs_that_cannot_start_leave_rendering_cold(monkeypatch: pytest.MonkeyPatch) -> None:
     pool = WarmPool(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
     try:
-        monkeypatch.setattr(pool, "_spawn", lambda: (_ for _ in ()).throw(OSError("no memory")))
+        for spawn in ("_spawn_tex", "_spawn_gs"):
+            monkeypatch.setattr(pool, spawn, lambda: (_ for _ in ()).throw(OSError("no memory")))
         pool.start()
         assert pool.take() is None and not pool.available
         assert render.formula_renderer(workers=1, warm=pool)(FORMULAS[:1])[0] is not None
+    finally:
+        pool.close()
+
+
+def test_a_run_at_another_resolution_leaves_the_pools_ghostscript_for_the_next() -> None:
+    """A rendering at another scale starts its own ghostscript (its resolution is fixed when it starts): it takes a
+    started pdflatex alone, and the started ghostscript waits for the next run at the pool's resolution."""
+    pool = WarmPool(render.CHECK_DPI, render.CHECK_ALPHA_BITS, spares=1, tex_spares=2)
+    try:
+        pool.start()
+        assert len(pool.processes()) == 3  # two pdflatex, one ghostscript
+        other = pool.take(render.CHECK_DPI * 2, render.CHECK_ALPHA_BITS)
+        assert other is not None and other.gs is None and len(pool.processes()) == 2
+        same = pool.take(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
+        assert same is not None and same.gs is not None and pool.processes() == []
+        for warm in (other, same):
+            warm.close()
+    finally:
+        pool.close()
+
+
+def test_a_renderer_told_the_check_is_done_starts_the_next_programs_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "REFILL_DELAY", 60.0)  # the fallback start, after a burst of runs, never comes here
+    pool = WarmPool(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
+    try:
+        pool.start()
+        renderer = render.formula_renderer(workers=1, warm=pool)
+        assert renderer(FORMULAS[:1])[0] is not None and pool.processes() == []
+        renderer.finished()  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 5
+        while len(pool.processes()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(pool.processes()) == 2
     finally:
         pool.close()
 
@@ -119,7 +153,7 @@ def test_the_render_check_renderers_share_one_pool_with_a_spare_per_font() -> No
 
     renderers = render.check_renderers(["cm", "times"], workers=1)
     pool = shared_pool(render.CHECK_DPI, render.CHECK_ALPHA_BITS)
-    assert pool.spares >= 2 and len(pool.processes()) >= 4
+    assert pool.spares >= 2 and pool.tex_spares > pool.spares and len(pool.processes()) >= 2 * pool.spares + 1
     assert renderers[1](["x ^ { 2 }"])[0] is not None
 
 
