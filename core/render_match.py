@@ -344,8 +344,11 @@ def choose(
     finally:
         for renderer in renderers:
             finished = getattr(renderer, "finished", None)
-            if callable(finished):
-                finished()
+            try:
+                if callable(finished):
+                    finished()
+            except Exception as e:  # a renderer's housekeeping must not cost the reading either
+                log.warning("render check: %s: %s", type(e).__name__, e)
 
 
 def _choose(

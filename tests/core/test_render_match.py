@@ -232,6 +232,12 @@ def test_every_renderer_hears_when_the_check_is_done_even_when_one_fails() -> No
     calls.clear()
     assert choose([snip], [["x"]], [other]) == [Match(0, 0.0, "x")] and calls == ["run", "finished"]
 
+    class _Failing(_Noting):
+        def finished(self) -> None:
+            raise OSError("cannot start pdflatex")
+
+    assert choose([snip], [["x"]], [_Failing({"x": _glyphs(pattern)})]) == [Match(0, 0.0, "x")]  # still read
+
 
 class _DrawingRenderer:
     """Renders one chosen text as the snip itself and every other text as something else."""

@@ -50,6 +50,14 @@ def _gone(proc, seconds: float = 10.0) -> bool:
     return proc.poll() is not None
 
 
+def _waiting(pool: WarmPool, n: int, seconds: float = 5.0) -> bool:
+    """Whether ``n`` started programs wait in ``pool`` within ``seconds`` (they start in a timer thread)."""
+    deadline = time.monotonic() + seconds
+    while len(pool.processes()) < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return len(pool.processes()) == n
+
+
 def test_warm_renderings_are_the_cold_ones(pool: WarmPool) -> None:
     cold = render.formula_renderer(workers=1)
     warm = render.formula_renderer(workers=1, warm=pool)
@@ -60,10 +68,7 @@ def test_warm_renderings_are_the_cold_ones(pool: WarmPool) -> None:
         assert _same(warm(FORMULAS), expected)
     # another resolution: a ghostscript of its own, the same pdflatex
     assert _same(warm(FORMULAS[:2], scale=1.5), cold(FORMULAS[:2], scale=1.5))
-    deadline = time.monotonic() + 5  # the spares are started again once the runs are over
-    while len(pool.processes()) < 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(pool.processes()) == 4
+    assert _waiting(pool, 4)  # the spares are started again once the runs are over
 
 
 def test_programs_that_died_while_waiting_are_replaced_by_cold_runs(pool: WarmPool) -> None:
@@ -140,10 +145,7 @@ def test_a_renderer_told_the_check_is_done_starts_the_next_programs_at_once(monk
         renderer = render.formula_renderer(workers=1, warm=pool)
         assert renderer(FORMULAS[:1])[0] is not None and pool.processes() == []
         renderer.finished()  # type: ignore[attr-defined]
-        deadline = time.monotonic() + 5
-        while len(pool.processes()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(pool.processes()) == 2
+        assert _waiting(pool, 2)
     finally:
         pool.close()
 
@@ -165,10 +167,7 @@ def test_a_delayed_start_waits_until_the_burst_of_runs_is_over() -> None:
         pool.start(delay=0.4)  # another run ended: the start moves on
         time.sleep(0.3)
         assert pool.processes() == []
-        deadline = time.monotonic() + 5
-        while len(pool.processes()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(pool.processes()) == 2
+        assert _waiting(pool, 2)
     finally:
         pool.close()
 
