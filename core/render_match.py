@@ -168,9 +168,13 @@ def column_ids(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def exact_distance(snip: np.ndarray, render: np.ndarray) -> float:
     """``mask_distance`` with columns equal only when identical, pixel for pixel: it separates renderings that
-    differ by a pixel here and there, which ``mask_distance`` counts as the same."""
+    differ by a pixel here and there, which ``mask_distance`` counts as the same. Worked out in full
+    (``myers_distance``): it ranks the renderings within ``MAX_DISTANCE``, whatever its own value."""
     a, b = column_ids(snip, render)
-    return float(levenshtein_matrix(a[:, None] != b[None, :])[-1, -1]) / max(len(a), 1)
+    bits: dict[int, int] = {}  # column id -> the bits of the snip's columns with it
+    for i, c in enumerate(a.tolist()):
+        bits[c] = bits.get(c, 0) | (1 << i)
+    return float(myers_distance([bits.get(c, 0) for c in b.tolist()], len(a))) / max(len(a), 1)
 
 
 class Columns(NamedTuple):
@@ -230,9 +234,8 @@ def banded_edit_distance(unequal: np.ndarray, m: int, k: int) -> int:
     number above ``k``. ``unequal`` (n, 2k+1): 1 where a[i] and b[i + o] (o = -k..k) may not be matched. An
     alignment of at most k edits never strays more than k items from the diagonal (Ukkonen), so items further apart
     count as unequal, which changes no distance up to k. Rows (or items of b) with no possible match in the band each
-    cost an edit: more of them than ``k`` decide it at once; otherwise the distance is worked out a column of b at
-    a time with the rows as bits of one integer (Myers' bit-parallel algorithm, in Hyyro's form for whole
-    sequences): a few integer operations per item of b instead of a numpy row per item of a."""
+    cost an edit: more of them than ``k`` decide it at once; otherwise ``myers_distance`` works it out: a few integer
+    operations per item of b instead of a numpy row per item of a."""
     n = unequal.shape[0]
     over = k + 1
     if abs(n - m) > k:
@@ -247,10 +250,20 @@ def banded_edit_distance(unequal: np.ndarray, m: int, k: int) -> int:
         return over
     equal = np.zeros((m, n), bool)  # (m, n): b's item j equals a's item i
     equal[cols, rows] = True
-    peq = [int.from_bytes(r.tobytes(), "little") for r in np.packbits(equal, axis=1, bitorder="little")]
+    packed = np.packbits(equal, axis=1, bitorder="little")  # (m, ceil(n / 8)): item i of a is bit i
+    score = myers_distance([int.from_bytes(r.tobytes(), "little") for r in packed], n)
+    return score if score <= k else over
+
+
+def myers_distance(equal: Sequence[int], n: int) -> int:
+    """The edit distance of a sequence a of ``n`` items and a sequence b given as, per item of b, the bits (1 << i)
+    of the items i of a it may be matched with (Myers' bit-parallel algorithm, in Hyyro's form for whole
+    sequences): one column of the edit-distance matrix at a time as bit vectors of +1 / -1 steps down it."""
+    if n == 0:
+        return len(equal)
     ones, top = (1 << n) - 1, 1 << (n - 1)
     pv, mv, score = ones, 0, n  # vertical deltas of the current column: all +1 (D[i, 0] = i)
-    for eq in peq:
+    for eq in equal:
         xv = eq | mv
         xh = (((eq & pv) + pv) ^ pv) | eq
         ph = mv | (~(xh | pv) & ones)
@@ -260,7 +273,7 @@ def banded_edit_distance(unequal: np.ndarray, m: int, k: int) -> int:
         mh = (mh << 1) & ones
         pv = mh | (~(xv | ph) & ones)
         mv = ph & xv
-    return score if score <= k else over
+    return score
 
 
 def closest(snip: np.ndarray | None, renders: Sequence[np.ndarray | None], max_distance: float = MAX_DISTANCE

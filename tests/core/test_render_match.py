@@ -22,6 +22,7 @@ from core.render_match import (
     banded_edit_distance,
     choose,
     closest,
+    exact_distance,
     levenshtein_matrix,
     mask_distance,
     render_mask,
@@ -120,6 +121,18 @@ def test_a_distance_within_a_limit_is_the_full_one_and_one_beyond_it_is_infinite
             assert banded == (full if full <= limit else math.inf), (full, banded, limit)
             within, beyond = within + (full <= limit), beyond + (full > limit)
     assert within > 200 and beyond > 200  # both sides were tried
+
+
+def test_the_pixel_exact_distance_is_the_full_edit_distance_of_identical_columns() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        snip = rng.random((int(rng.integers(3, 16)), int(rng.integers(1, 60)))) < 0.2
+        render = _edited(rng, snip, int(rng.integers(0, 8)))
+        snip[0, 0] = render[0, 0] = True
+        h = max(snip.shape[0], render.shape[0])
+        cols = [np.vstack([m, np.zeros((h - m.shape[0], m.shape[1]), bool)]).T for m in (snip, render)]
+        unequal = np.array([[not np.array_equal(x, y) for y in cols[1]] for x in cols[0]], bool)
+        assert exact_distance(snip, render) == float(levenshtein_matrix(unequal)[-1, -1]) / snip.shape[1]
 
 
 def test_banded_edit_distance_is_the_edit_distance_up_to_its_band() -> None:
