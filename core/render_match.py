@@ -240,8 +240,6 @@ def banded_edit_distance(unequal: np.ndarray, m: int, k: int) -> int:
     over = k + 1
     if abs(n - m) > k:
         return over
-    if n == 0 or m == 0:
-        return max(n, m)
     rows, offs = np.nonzero(~unequal.astype(bool))
     cols = rows + offs - k
     keep = (cols >= 0) & (cols < m)

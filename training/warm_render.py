@@ -199,10 +199,10 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 class WarmPool:
     """Keeps ``tex_spares`` pdflatex (~35 MB resident while it waits, ~30 of it its own) for any document and
-    ``spares`` ghostscript (~22 MB resident, ~8 its own) for ``dpi`` and ``alpha_bits`` ready. ``take`` hands over a pdflatex with a ghostscript where the caller's
-    resolution is the pool's (another resolution starts its own when needed, and leaves the pool's for the next
-    call), ``start`` starts new ones up to the spares. Thread-safe; every started program is stopped at ``close``
-    (called at exit too)."""
+    ``spares`` ghostscript (~22 MB resident, ~8 its own) for ``dpi`` and ``alpha_bits`` ready. ``take`` hands over a
+    pdflatex with a ghostscript where the caller's resolution is the pool's (another resolution starts its own when
+    needed, and leaves the pool's for the next call), ``start`` starts new ones up to the spares. Thread-safe; every
+    started program is stopped at ``close`` (called at exit too)."""
 
     def __init__(self, dpi: int, alpha_bits: int, spares: int = 1, tmpdir: str | None = None,
                  tex_spares: int | None = None) -> None:
