@@ -11,8 +11,10 @@ DEBS := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended l
         libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
         libxcb-shape0 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 \
         fontconfig xvfb xdotool xclip trayer
+# Only for bench/robustness.py's pdf_viewer variants (snips as PDF viewers draw them): poppler and MuPDF.
+BENCH_DEBS := poppler-utils mupdf-tools
 
-.PHONY: run test lint bench system-deps
+.PHONY: run test lint bench system-deps bench-deps
 
 run: $(STAMP)
 	$(BIN)/latexsnip
@@ -27,13 +29,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/latency.py
 
-system-deps:
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+system-deps bench-deps:
+	@missing=""; for p in $(if $(filter bench-deps,$@),$(BENCH_DEBS),$(DEBS)); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	  else echo "missing Debian packages (TeX tests will be skipped):$$missing"; fi; \
+	  else echo "missing Debian packages (what needs them is skipped: TeX tests, bench variants):$$missing"; fi; \
 	fi
 
 $(STAMP): pyproject.toml

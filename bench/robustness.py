@@ -26,15 +26,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
+from pdf_viewer import ViewerMissingError, viewer_snips  # bench/, beside this script
 from PIL import Image
 
-from core.errors import ImageError
+from core.errors import ImageError, LatexSnipError
 from core.int8 import int8_flag
 from core.paths import default_weights_path
+from core.preprocess import config_with
 from core.recognizer import Recognizer
 from core.render_match import Renderer
 from training.evaluate import gold_formulas
@@ -51,6 +54,9 @@ class Variant:
     description: str
     render: dict  # keyword arguments for render_formulas
     post: Callable[[Image.Image, random.Random], Image.Image] | None = None
+    # Another way to draw the formulas than training.render's (one image or None per formula); then only the
+    # formulas that render_formulas(**render) draws are drawn, so that every variant has the same images missing.
+    source: Callable[[Sequence[str]], list[Image.Image | None]] | None = None
 
 
 def _screen_zoom(im: Image.Image, rng: random.Random) -> Image.Image:
@@ -115,6 +121,24 @@ VARIANTS: list[Variant] = [
         "cm, 300 dpi, anti-aliased, not binarized (the same on a HiDPI screen, glyphs 1.5x bigger)",
         {"font": "cm", "dpi": 300, "binarize": False, "antialias": True},
     ),
+    Variant(
+        "pdf_viewer",
+        "cm PDF page drawn by poppler (pdftoppm, Evince / Okular) at 100 dpi, its own anti-aliasing (a PDF at 100%)",
+        BASE,
+        source=partial(viewer_snips, viewer="poppler", dpi=100),
+    ),
+    Variant(
+        "pdf_viewer_mupdf",
+        "the same drawn by MuPDF (mutool, Zathura / SumatraPDF) at 100 dpi",
+        BASE,
+        source=partial(viewer_snips, viewer="mupdf", dpi=100),
+    ),
+    Variant(
+        "pdf_viewer_zoom",
+        "the same drawn by poppler at 150 dpi (the page zoomed to 150%, glyphs 1.5x bigger)",
+        BASE,
+        source=partial(viewer_snips, viewer="poppler", dpi=150),
+    ),
     Variant("dark_mode", "baseline inverted (light ink on black)", BASE, _invert),
     Variant(
         "loose_crop",
@@ -167,6 +191,11 @@ def variant_images(
     t_render = time.perf_counter() - t0
     rng = random.Random(f"{SEED}:{v.name}")
     images: list[Image.Image | None] = []
+    if v.source is not None:
+        drawn = [i for i, r in enumerate(results) if r.image is not None]
+        t0 = time.perf_counter()
+        by_index = dict(zip(drawn, v.source([formulas[i] for i in drawn]), strict=True))
+        return [by_index.get(i) for i in range(len(formulas))], t_render + time.perf_counter() - t0
     for r in results:
         if r.image is None:
             images.append(None)
@@ -293,6 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--workers", type=int, default=2, help="render processes (default 2)")
     ap.add_argument("--beam", type=int, default=1, help="beam width (default 1 = greedy)")
+    ap.add_argument("--preprocess", metavar="JSON",
+                    help="JSON overrides of each weights file's preprocessing for this run only, e.g. "
+                    "'{\"solid_ink\": 0}' (as `latexsnip eval --preprocess`)")
     add_render_check_arguments(ap)
     ap.add_argument("--batch", type=int, default=16, help="recognition batch size (default 16)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
@@ -321,7 +353,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     formulas = gold_formulas(args.tsv, args.split)[: args.n]
     if not formulas:
         ap.error(f"no {args.split} formulas in {args.tsv}")
-    recs = [Recognizer.load(w, args.device, int8_flag(args.int8)) for w in weights]
+    try:
+        recs = [Recognizer.load(w, args.device, int8_flag(args.int8)) for w in weights]
+        for rec in recs:
+            rec.preprocess_config = config_with(rec.preprocess_config, args.preprocess or "")
+    except LatexSnipError as e:
+        ap.error(str(e))
     labels = [Path(w).stem for w in weights]
     if len(set(labels)) < len(labels):
         labels = shown
@@ -333,7 +370,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     cache: dict[str, list] = {}
     for v in variants:
-        images, t_render = variant_images(v, formulas, args.workers, cache)
+        try:
+            images, t_render = variant_images(v, formulas, args.workers, cache)
+        except ViewerMissingError as e:
+            print(f"skipped {v.name}: {e}", file=sys.stderr)
+            continue
         for label, rec in zip(labels, recs, strict=True):
             row = {**score_variant(v, formulas, images, rec, args.batch, args.beam, renderer),
                    "render_s": round(t_render, 1),

@@ -28,6 +28,11 @@ from core.spelling import SPELLINGS
 
 # Pixels per row of the encoder's feature grid (its vertical stride): taller canvases grow by whole rows.
 ROW_PX = 16
+# Thin strokes darkened (``solid_ink``): the ink measured is the pixels darker than STROKE_GRAY (lighter ones are
+# mostly a stroke's anti-aliased rim, or a JPEG's ringing around it); the strongest darkening maps a gray of 0.79
+# to 0.5.
+STROKE_GRAY = 0.8
+MAX_INK_GAMMA = 3.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,14 @@ class PreprocessConfig:
     # into fragments and the glyph-height estimate comes out ~0.6x too small. 0: the fixed 0.5 (the
     # default, as every checkpoint before this field was trained and tuned with).
     ink_percentile: float = 0.0
+    # Thin strokes darkened: with F > 0, a snip whose ink (pixels darker than STROKE_GRAY after the contrast
+    # stretch) is darker than 0.5 in less than a fraction F of its pixels has every gray raised to the power (at
+    # most MAX_INK_GAMMA) that makes F of them so. PDF viewers and browsers anti-alias their own way: their strokes
+    # come out lighter and thinner than those of the training renders (binarized at any coverage, then halved:
+    # ~0.74 of their ink darker than 0.5; a page drawn by poppler at 100 dpi ~0.52, a zoomed browser snip ~0.33),
+    # and the model reads such a snip better darkened. Binarized snips are mostly left as they are (at F 0.7, a
+    # tenth of the test renders is darkened a little). 0: never (the default).
+    solid_ink: float = 0.0
     # Unsure snips read again (used by core.recognizer, not by preprocess()): a snip the main head reads with a
     # geometric-mean token probability below `retry_confidence` is read again with `glyph_height` set to each
     # of `retry_glyph_heights` (where it still fits the main canvas), and the most confident reading is kept.
@@ -131,7 +144,7 @@ class PreprocessConfig:
 
 
 _MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height", "ink_percentile",
-                "tall_also_shrunk", "tall_margin"}  # the other settings must be positive
+                "tall_also_shrunk", "tall_margin", "solid_ink"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
@@ -140,6 +153,8 @@ def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
     out = with_overrides(cfg, overrides, "preprocessing", may_be_zero=_MAY_BE_ZERO)
     if out.ink_percentile > 100:
         raise ConfigError(f"preprocessing setting 'ink_percentile': a percentile is at most 100, got {out.ink_percentile:g}")
+    if out.solid_ink >= 1:
+        raise ConfigError(f"preprocessing setting 'solid_ink': a fraction below 1, got {out.solid_ink:g}")
     return out
 
 
@@ -242,6 +257,18 @@ def ink_threshold(gray: np.ndarray, percentile: float) -> float:
     return min(0.9, max(0.5, (1.0 + float(np.percentile(darker, min(percentile, 100.0)))) / 2.0))
 
 
+def darken_thin_ink(gray: np.ndarray, solid: float) -> np.ndarray:
+    """``gray`` (background 1, ink towards 0) raised to the power, at most MAX_INK_GAMMA, that makes a fraction
+    ``solid`` of its ink (pixels darker than STROKE_GRAY) darker than 0.5; unchanged where that many already are."""
+    ink = gray[gray < STROKE_GRAY]
+    if solid <= 0 or ink.size == 0:
+        return gray
+    level = float(np.quantile(ink, solid))
+    if level <= 0.5:
+        return gray
+    return gray ** min(MAX_INK_GAMMA, float(np.log(0.5) / np.log(level)))
+
+
 def glyph_height(ink: np.ndarray) -> float | None:
     """Typical character height in px: a high percentile of upright connected components."""
     labels, n = ndimage.label(ink)
@@ -272,7 +299,7 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
         h, w = image.shape[:2]
     if min(w, h) < cfg.min_side:
         raise ImageError(f"The image is {w}x{h} px: too small to hold a formula (select a larger area).")
-    gray = _clear_border_lines(_stretch(to_gray(image)))
+    gray = darken_thin_ink(_clear_border_lines(_stretch(to_gray(image))), cfg.solid_ink)
     mask = gray < ink_threshold(gray, cfg.ink_percentile)
     if not mask.any():
         raise ImageError("The image is blank: no formula found (select an area with visible text).")

@@ -254,8 +254,9 @@ def _preamble(font: str, dpi: int = 200) -> str:
     )
 
 
-def _document(formulas: Sequence[str], font: str, dpi: int = 200) -> tuple[str, int]:
-    """The .tex source and the line number (1-based) of the first formula."""
+def tex_document(formulas: Sequence[str], font: str, dpi: int = 200) -> tuple[str, int]:
+    """The .tex source (one page per formula, sized to it, as TeX draws it in ``font``; ``dpi`` rounds the page
+    heights to whole device pixels) and the line number (1-based) of the first formula."""
     head = _preamble(font, dpi)
     first_line = head.count("\n") + 1
     body = "".join(
@@ -428,7 +429,7 @@ def _pdflatex(
 ) -> tuple[bool, list[tuple[int | None, str]], bool]:
     """Run pdflatex once (``warm``'s, started in ``work``, where given). Returns (pdf exists, errors [(formula index |
     None, message)], fatal); WarmError when ``warm``'s pdflatex was gone."""
-    src, first_line = _document(formulas, opts.font, opts.dpi)
+    src, first_line = tex_document(formulas, opts.font, opts.dpi)
     timed_out = False
     try:
         if warm is not None:

@@ -12,6 +12,7 @@ from core.preprocess import (
     canvas_height,
     canvas_width,
     config_with,
+    darken_thin_ink,
     pad_stack,
     preprocess,
     preprocess_array,
@@ -249,3 +250,29 @@ def test_faint_ink_counts_as_ink_with_ink_percentile() -> None:
     assert np.array_equal(preprocess_array(sharp, adaptive), preprocess_array(sharp, fixed))
     with pytest.raises(ConfigError, match="at most 100"):
         config_with(CFG, '{"ink_percentile": 101}')
+
+
+def test_thin_strokes_darkened_with_solid_ink() -> None:
+    """A PDF viewer's anti-aliasing: strokes mostly light gray. ``solid_ink`` darkens them until that fraction of
+    the ink is darker than 0.5; a binarized snip, already that dark, stays as it is."""
+    image = draw("a + b = c", size=20)
+    sharp = np.where(np.asarray(image.convert("L")) < 128, 0, 255).astype(np.uint8)
+    thin = np.where(sharp == 0, 170, 255).astype(np.uint8)
+    ys, xs = np.nonzero(sharp == 0)
+    thin[ys[::10], xs[::10]] = 0  # a tenth of the ink dark: the stretch leaves the rest at ~0.67
+    darkened = config_with(CFG, '{"solid_ink": 0.6}')
+    plain = preprocess_array(thin, CFG)
+    out = preprocess_array(thin, darkened)
+    ink = plain > 0.1
+    assert (plain[ink] > 0.5).mean() < 0.2  # as it comes: light strokes (ink 1 - gray)
+    assert (out[ink] >= 0.499).mean() >= 0.6  # darkened: that fraction at half ink or darker
+    assert np.array_equal(out > 0.1, ink)  # no new ink, none lost: only its darkness changes
+    assert np.array_equal(preprocess_array(sharp, darkened), preprocess_array(sharp, CFG))
+    # the power is bounded (strokes at 0.797 stay a little lighter than 0.5), and paler pixels are no ink
+    gray = np.full((10, 10), 1.0, np.float32)
+    gray[2:8, 4] = 0.797
+    assert darken_thin_ink(gray, 0.9)[4, 4] == pytest.approx(0.797**3)
+    assert np.array_equal(darken_thin_ink(gray, 0.0), gray)
+    assert np.array_equal(darken_thin_ink(np.where(gray < 1, 0.85, gray), 0.9), np.where(gray < 1, 0.85, gray))
+    with pytest.raises(ConfigError, match="below 1"):
+        config_with(CFG, '{"solid_ink": 1}')

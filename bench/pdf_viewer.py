@@ -1,0 +1,86 @@
+"""Formula snips as a PDF viewer draws them, for ``bench/robustness.py``.
+
+Each formula is typeset by pdflatex on a page of its own, as ``training.render`` does, and the PDF is
+rasterised by another library than the training data's Ghostscript, at a screen's resolution: poppler's
+``pdftoppm`` (Evince, Okular) or MuPDF's ``mutool`` (Zathura, SumatraPDF), with their own font hinting and
+anti-aliasing (thinner, lighter strokes than TeX's renders binarized at any coverage). The page is cropped
+to its ink with a margin, as a hand-dragged snip is. Needs ``pdftoppm`` (Debian: poppler-utils) or
+``mutool`` (mupdf-tools): ``make bench-deps``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from training.render import tex_document, tex_fixups
+
+VIEWERS = {"poppler": "pdftoppm", "mupdf": "mutool"}
+MARGIN = 5  # px of background kept around the ink
+BATCH = 64  # formulas per pdflatex run
+
+
+class ViewerMissingError(RuntimeError):
+    """The rasteriser a variant needs is not installed."""
+
+
+def _rasterise(viewer: str, dpi: int, work: Path) -> list[Path]:
+    if viewer == "poppler":
+        cmd = ["pdftoppm", "-gray", "-r", str(dpi), "f.pdf", "p"]
+    else:
+        cmd = ["mutool", "draw", "-q", "-r", str(dpi), "-c", "gray", "-o", "p-%d.pgm", "f.pdf"]
+    subprocess.run(cmd, cwd=work, check=True, capture_output=True, timeout=300)
+    return sorted(work.glob("p-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
+def _typeset(formulas: Sequence[str], font: str, work: Path) -> int:
+    """Pages pdflatex made of ``formulas`` in ``work``/f.pdf (0 when it made none)."""
+    src, _ = tex_document([tex_fixups(f.strip()) for f in formulas], font)
+    (work / "f.tex").write_text(src, encoding="utf-8")
+    subprocess.run(["pdflatex", "-interaction=batchmode", "f.tex"], cwd=work, capture_output=True, timeout=600)
+    log = (work / "f.log").read_text(encoding="latin-1") if (work / "f.log").exists() else ""
+    ok = (work / "f.pdf").exists() and "\n! " not in log
+    return len(formulas) if ok else 0
+
+
+def crop_to_ink(page: np.ndarray, margin: int = MARGIN) -> Image.Image | None:
+    """A grey page (ink dark) cut to its ink plus ``margin`` px of white on each side; None when blank."""
+    ink = page < 250
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    crop = page[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    canvas = np.full((crop.shape[0] + 2 * margin, crop.shape[1] + 2 * margin), 255, np.uint8)
+    canvas[margin : margin + crop.shape[0], margin : margin + crop.shape[1]] = crop
+    return Image.fromarray(canvas, "L")
+
+
+def viewer_snips(formulas: Sequence[str], viewer: str = "poppler", dpi: int = 100, font: str = "cm"
+                 ) -> list[Image.Image | None]:
+    """One snip per formula as ``viewer`` draws its page at ``dpi``; None where TeX cannot typeset it (a batch
+    with an error is typeset again one formula at a time)."""
+    if shutil.which(VIEWERS[viewer]) is None:
+        raise ViewerMissingError(f"{VIEWERS[viewer]} not found: `make bench-deps` installs it "
+                                 f"(Debian: {'poppler-utils' if viewer == 'poppler' else 'mupdf-tools'})")
+    out: list[Image.Image | None] = []
+    for start in range(0, len(formulas), BATCH):
+        out += _batch(formulas[start : start + BATCH], viewer, dpi, font, alone=False)
+    return out
+
+
+def _batch(formulas: Sequence[str], viewer: str, dpi: int, font: str, alone: bool) -> list[Image.Image | None]:
+    with tempfile.TemporaryDirectory(prefix="latexsnip_viewer_") as tmp:
+        work = Path(tmp)
+        if _typeset(formulas, font, work):
+            pages = _rasterise(viewer, dpi, work)
+            if len(pages) == len(formulas):
+                return [crop_to_ink(np.asarray(Image.open(p).convert("L"))) for p in pages]
+    if alone:
+        return [None]
+    return [im for f in formulas for im in _batch([f], viewer, dpi, font, alone=True)]
