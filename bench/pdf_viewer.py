@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from training.render import tex_document, tex_fixups
+from training.warm_render import TEX_FILE, pdflatex_command
 
 VIEWERS = {"poppler": "pdftoppm", "mupdf": "mutool"}
 MARGIN = 5  # px of background kept around the ink
@@ -39,14 +40,13 @@ def _rasterise(viewer: str, dpi: int, work: Path) -> list[Path]:
     return sorted(work.glob("p-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
-def _typeset(formulas: Sequence[str], font: str, work: Path) -> int:
-    """Pages pdflatex made of ``formulas`` in ``work``/f.pdf (0 when it made none)."""
+def _typeset(formulas: Sequence[str], font: str, work: Path) -> bool:
+    """Whether pdflatex (as ``training.render`` runs it) typeset ``formulas`` into ``work``/f.pdf without an error."""
     src, _ = tex_document([tex_fixups(f.strip()) for f in formulas], font)
-    (work / "f.tex").write_text(src, encoding="utf-8")
-    subprocess.run(["pdflatex", "-interaction=batchmode", "f.tex"], cwd=work, capture_output=True, timeout=600)
-    log = (work / "f.log").read_text(encoding="latin-1") if (work / "f.log").exists() else ""
-    ok = (work / "f.pdf").exists() and "\n! " not in log
-    return len(formulas) if ok else 0
+    (work / TEX_FILE).write_text(src, encoding="utf-8")
+    subprocess.run(pdflatex_command(), cwd=work, capture_output=True, timeout=600)
+    log = work / "f.log"
+    return (work / "f.pdf").exists() and not (log.exists() and "\n! " in log.read_text(encoding="latin-1"))
 
 
 def crop_to_ink(page: np.ndarray, margin: int = MARGIN) -> Image.Image | None:

@@ -260,8 +260,10 @@ def ink_threshold(gray: np.ndarray, percentile: float) -> float:
 def darken_thin_ink(gray: np.ndarray, solid: float) -> np.ndarray:
     """``gray`` (background 1, ink towards 0) raised to the power, at most MAX_INK_GAMMA, that makes a fraction
     ``solid`` of its ink (pixels darker than STROKE_GRAY) darker than 0.5; unchanged where that many already are."""
+    if solid <= 0:
+        return gray
     ink = gray[gray < STROKE_GRAY]
-    if solid <= 0 or ink.size == 0:
+    if ink.size == 0:
         return gray
     level = float(np.quantile(ink, solid))
     if level <= 0.5:
