@@ -11,7 +11,8 @@ DEBS := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended l
         libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
         libxcb-shape0 libxcb-image0 libxcb-randr0 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 \
         fontconfig xvfb xdotool xclip trayer
-# Only for bench/robustness.py's pdf_viewer variants (snips as PDF viewers draw them): poppler and MuPDF.
+# Snips as PDF viewers draw them (training/viewer_render.py): bench/robustness.py's pdf_viewer variants and
+# training.font_mix's --variants poppler-100,mupdf-100,poppler-150. Poppler and MuPDF.
 BENCH_DEBS := poppler-utils mupdf-tools
 
 .PHONY: run test lint bench system-deps bench-deps

@@ -26,9 +26,11 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from core.errors import LatexSnipError
 from core.int8 import int8_flag
 from core.normalize import normalize_latex
 from core.paths import default_weights_path
+from core.preprocess import config_with
 from core.recognizer import Recognizer
 from training.evaluate import evaluate
 from training.render import add_render_check_arguments, genuine_samples, renderers_for
@@ -52,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_render_check_arguments(ap)
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     ap.add_argument("--int8", choices=("auto", "on", "off"), default="auto")
+    ap.add_argument("--preprocess", metavar="JSON",
+                    help="JSON overrides of the weights' preprocessing for this run only, e.g. "
+                    "'{\"solid_ink\": 0}' (as `latexsnip eval --preprocess`)")
     args = ap.parse_args(argv)
     if not (args.sample / "formulas.lst").is_file():
         print(f"no im2markup sample at {args.sample}", file=sys.stderr)
@@ -61,7 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.n:
         items = items[: args.n]
     renderer = renderers_for(args, workers=1)
-    rec = Recognizer.load(args.weights, "cpu", int8_flag(args.int8))
+    try:
+        rec = Recognizer.load(args.weights, "cpu", int8_flag(args.int8))
+        rec.preprocess_config = config_with(rec.preprocess_config, args.preprocess or "")
+    except LatexSnipError as e:
+        ap.error(str(e))
     images = [Image.open(p).convert("L") for p, _ in items]
     res = evaluate(rec, images, [f for _, f in items], beam=args.beam, batch=16, renderer=renderer)
     keys = ("n", "bleu", "edit_score", "exact_match", "ms_per_image", "failed", "render_check_changed",

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pdf_viewer import ViewerMissingError, viewer_snips  # bench/, beside this script
 from PIL import Image
 
 from core.errors import ImageError, LatexSnipError
@@ -43,6 +42,7 @@ from core.render_match import Renderer
 from training.evaluate import gold_formulas
 from training.metrics import corpus_bleu, edit_score, exact_match
 from training.render import add_render_check_arguments, render_formulas, renderers_for
+from training.viewer_render import ViewerMissingError, viewer_snips
 
 DEFAULT_TSV = "/work/shared/im2latex/formulas/hf_like_subset.tsv"
 SEED = 0

@@ -7,8 +7,10 @@
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
 Computer Modern (``--variants`` picks them, and can add low-resolution binarized Computer Modern
-at 110 / 135 dpi), adds as many Computer Modern images from PACK (or, with ``--base all``, every
-training image of PACK), copies PACK's val split.
+at 110 / 135 dpi, or pages drawn as PDF viewers draw them: ``poppler-100``, ``mupdf-100``,
+``poppler-150``, ``training.viewer_render``, kept with 16 grays instead of the pack's 4), adds as many
+Computer Modern images from PACK (or, with ``--base all``, every training image of PACK), copies PACK's
+val split.
 
 ``--favour`` names a TSV (column ``formula_norm`` or ``formula``; only the rows of
 ``--favour-split`` when it has a split column): the training formulas of PACK listed there (for us the genuine im2latex val formulas, the in-domain part of the training set)
@@ -48,6 +50,7 @@ from training.evaluate import gold_formulas
 from training.pack import encode_png, read_pack, write_pack
 from training.render import render_formulas
 from training.respace import respace
+from training.viewer_render import ViewerMissingError, check_viewer, viewer_snips
 
 # name -> (font, binarize, dpi). The pack's own images are Computer Modern, binarized, 200 dpi.
 VARIANTS: dict[str, tuple[str, bool, int]] = {
@@ -57,6 +60,15 @@ VARIANTS: dict[str, tuple[str, bool, int]] = {
     "cm-110": ("cm", True, 110),  # low resolution: glyphs ~0.55x, as in a snip of a small PDF zoom
     "cm-135": ("cm", True, 135),
 }
+# name -> (viewer, dpi): the pdflatex page drawn as a PDF viewer draws it (``training.viewer_render``; needs poppler
+# or MuPDF: ``make bench-deps``), anti-aliased with thinner, lighter strokes than any Ghostscript render.
+VIEWER_VARIANTS: dict[str, tuple[str, int]] = {
+    "poppler-100": ("poppler", 100),  # Evince / Okular at about 100%
+    "mupdf-100": ("mupdf", 100),  # Zathura / SumatraPDF
+    "poppler-150": ("poppler", 150),  # zoomed in
+}
+# Gray levels a viewer render keeps in the pack: the default 4 would turn its light stroke edges white or mid-gray.
+VIEWER_LEVELS = 16
 DEFAULT_VARIANTS = "times,palatino,cm-aa"
 # Largest render --wide keeps: 56 px high (64 with the 4-px pad), at most --wide-max-width px wide.
 WIDE_MAX_HEIGHT = 56
@@ -69,9 +81,10 @@ def parse_variants(text: str) -> list[str]:
     if text.strip() == "none":
         return []
     names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in VARIANTS]
+    unknown = [n for n in names if n not in VARIANTS and n not in VIEWER_VARIANTS]
     if unknown or not names:
-        raise ValueError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(VARIANTS)}, none")
+        raise ValueError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}; known: "
+                         f"{', '.join([*VARIANTS, *VIEWER_VARIANTS])}, none")
     return names
 
 
@@ -94,6 +107,14 @@ def too_big_formulas(report_path: str, max_width: int, max_height: int = WIDE_MA
         if size is not None and size[0] - _PAD2 <= max_width and size[1] - _PAD2 <= max_height:
             out.append(str(f["formula"]))
     return out
+
+
+def viewer_fits(formulas: list[str], viewer: str, dpi: int, max_size: tuple[int, int] = (312, 64)
+                ) -> list[tuple[str, Image.Image]]:
+    """``formulas`` drawn as ``viewer`` draws a PDF page at ``dpi``; keep those that compile and fit ``max_size``."""
+    images = viewer_snips(formulas, viewer, dpi)
+    return [(f, im) for f, im in zip(formulas, images, strict=True)
+            if im is not None and im.width <= max_size[0] and im.height <= max_size[1]]
 
 
 def _read_lines(path: str) -> set[str]:
@@ -125,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--favour-copies", type=int, default=1,
                    help="extra copies of each favoured formula's Computer Modern image (default 1)")
     p.add_argument("--variants", default=DEFAULT_VARIANTS,
-                   help=f"renderings to add, comma-separated (default {DEFAULT_VARIANTS}; known: {', '.join(VARIANTS)})")
+                   help=f"renderings to add, comma-separated (default {DEFAULT_VARIANTS}; known: {', '.join(VARIANTS)}; "
+                        f"drawn by a PDF viewer's library, `make bench-deps`: {', '.join(VIEWER_VARIANTS)})")
     p.add_argument("--favour-split", default="val",
                    help="rows of --favour to use when it has a split column (default val)")
     p.add_argument("--respace", type=int, default=0,
@@ -148,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         variants = parse_variants(args.variants)
         wide_variants = parse_variants(args.wide_variants)
+        if any(v in VIEWER_VARIANTS for v in wide_variants):
+            raise ValueError(f"--wide-variants takes Ghostscript renderings only ({', '.join(VARIANTS)})")
     except ValueError as e:
         print(f"error: --variants / --wide-variants: {e}", file=sys.stderr)
         return 2
@@ -172,8 +196,23 @@ def main(argv: list[str] | None = None) -> int:
     picked = [formulas[i] for i in favoured + rng.sample(others, min(args.n, len(others)))]
     if args.favour:
         print(f"favouring {len(favoured)} training formulas listed in {args.favour}", file=sys.stderr)
+    try:  # before any rendering
+        for name in variants:
+            if name in VIEWER_VARIANTS:
+                check_viewer(VIEWER_VARIANTS[name][0])
+    except ViewerMissingError as e:
+        print(f"error: {name}: {e}", file=sys.stderr)
+        return 2
     rows: list[tuple[str, Image.Image]] = []
+    viewer_rows: list[tuple[str, Image.Image]] = []
     for name in variants:
+        if name in VIEWER_VARIANTS:
+            viewer, dpi = VIEWER_VARIANTS[name]
+            fits = viewer_fits(picked, viewer, dpi)
+            viewer_rows += fits
+            print(f"{name} ({viewer}, {dpi} dpi, {VIEWER_LEVELS} grays): {len(fits)} of {len(picked)} drawn and fit",
+                  file=sys.stderr)
+            continue
         font, binarize, dpi = VARIANTS[name]
         fits = _render_fits(picked, font, dpi, binarize, args.workers)
         rows += fits
@@ -195,12 +234,13 @@ def main(argv: list[str] | None = None) -> int:
             if name == "wide":  # the other renderings: only the formulas whose Computer Modern render was kept
                 kept = list(dict.fromkeys(f for f, _ in fits))
     if args.base == "same":
-        base: Sequence[int] = rng.sample(range(len(formulas)), len(rows))
+        base: Sequence[int] = rng.sample(range(len(formulas)), min(len(formulas), len(rows) + len(viewer_rows)))
     elif 0 < args.base_limit < len(formulas):
         base = sorted(favoured + rng.sample(others, max(0, args.base_limit - len(favoured))))
     else:
         base = range(len(formulas))
     encoded: list[tuple[str, bytes]] = [(f, b) for f, b in ((f, encode_png(im)) for f, im in rows) if b is not None]
+    encoded += [(f, b) for f, b in ((f, encode_png(im, VIEWER_LEVELS)) for f, im in viewer_rows) if b is not None]
     encoded += [(formulas[i], pngs[i]) for i in base]
     encoded += [(formulas[i], pngs[i]) for i in favoured for _ in range(args.favour_copies)]
     vf, vp = read_pack(args.pack, "val")

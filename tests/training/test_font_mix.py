@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import font_mix
+from training import font_mix, viewer_render
 from training.metrics import SPACING_TOKENS
 from training.pack import read_pack, write_pack
 from training.render import RenderResult
@@ -202,3 +203,50 @@ def test_wide_renders_the_too_big_formulas_except_the_held_out(
     missing = [str(tmp_path / "missing.json") if a == report else a for a in argv]
     assert font_mix.main(missing) == 2
     assert "missing.json: not a readable build_report.json" in capsys.readouterr().err
+
+
+def _gradient(width: int) -> Image.Image:
+    """A stroke anti-aliased the way a viewer draws it: many grays, most of them light."""
+    a = np.full((20, width), 255, np.uint8)
+    a[5:15, 5:37] = np.linspace(0, 230, 32, dtype=np.uint8)
+    return Image.fromarray(a, "L")
+
+
+def test_viewer_variants_keep_sixteen_grays(
+    pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """poppler-100 & co. are drawn by training.viewer_render (stubbed), not by TeX's Ghostscript; they are packed
+    with 16 grays (4 would flatten their light strokes), and those too big for the canvas are left out."""
+    calls: list[tuple[str, int, list[str]]] = []
+
+    def fake_viewer(formulas, viewer="poppler", dpi=100, font="cm"):  # type: ignore[no-untyped-def]
+        calls.append((viewer, dpi, list(formulas)))
+        return [None if i == 0 else _gradient(400 if i == 1 else 60) for i in range(len(formulas))]
+
+    monkeypatch.setattr(font_mix, "viewer_snips", fake_viewer)
+    out = str(tmp_path / "mix")
+    argv = ["--pack", pack, "--out", out, "--n", "4", "--workers", "1", "--variants", "times,poppler-150,mupdf-100"]
+    assert font_mix.main(argv) == 0
+    assert [(v, d) for v, d, _ in calls] == [("poppler", 150), ("mupdf", 100)]
+    assert [name for name, _ in rendered] == ["times"]
+    formulas, pngs = read_pack(out, "train")
+    assert len(formulas) == 4 + 2 * 2 + 8  # times, two viewer renders each (one failed, one too wide), base "same"
+    grays = [np.unique(np.asarray(Image.open(io.BytesIO(p)))).size for p in pngs]
+    assert min(grays[4:8]) >= 15 and max(grays[:4]) <= 4  # the viewer renders (after Times's 4): 15 of 16 grays
+    assert "poppler-150 (poppler, 150 dpi, 16 grays): 2 of 4 drawn and fit" in capsys.readouterr().err
+
+
+def test_viewer_variants_need_their_rasteriser(
+    pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(viewer_render.shutil, "which", lambda name: None if name == "mutool" else f"/usr/bin/{name}")
+    out = str(tmp_path / "mix")
+    assert font_mix.main(["--pack", pack, "--out", out, "--n", "2", "--variants", "times,poppler-100,mupdf-100"]) == 2
+    assert "mupdf-100: mutool not found" in capsys.readouterr().err
+    assert rendered == []  # told before any rendering
+    assert not Path(out).exists()
+    argv = ["--pack", pack, "--out", out, "--wide", "r.json", "--wide-variants", "poppler-100"]
+    assert font_mix.main(argv) == 2
+    assert "Ghostscript renderings only" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def pool():
     p.close()
 
 
-def _gone(proc, seconds: float = 10.0) -> bool:
+def _gone(proc, seconds: float = 30.0) -> bool:  # generous: a busy machine starts programs slowly
     deadline = time.monotonic() + seconds
     while proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

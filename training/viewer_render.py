@@ -1,4 +1,5 @@
-"""Formula snips as a PDF viewer draws them, for ``bench/robustness.py``.
+"""Formula snips as a PDF viewer draws them: ``bench/robustness.py``'s pdf_viewer variants and ``training.font_mix``'s
+viewer renderings (``--variants poppler-100,...``).
 
 Each formula is typeset by pdflatex on a page of its own, as ``training.render`` does, and the PDF is
 rasterised by another library than the training data's Ghostscript, at a screen's resolution: poppler's
@@ -61,13 +62,18 @@ def crop_to_ink(page: np.ndarray, margin: int = MARGIN) -> Image.Image | None:
     return Image.fromarray(canvas, "L")
 
 
+def check_viewer(viewer: str) -> None:
+    """ViewerMissingError naming the package when ``viewer``'s rasteriser is not installed."""
+    if shutil.which(VIEWERS[viewer]) is None:
+        raise ViewerMissingError(f"{VIEWERS[viewer]} not found: `make bench-deps` installs it "
+                                 f"(Debian: {'poppler-utils' if viewer == 'poppler' else 'mupdf-tools'})")
+
+
 def viewer_snips(formulas: Sequence[str], viewer: str = "poppler", dpi: int = 100, font: str = "cm"
                  ) -> list[Image.Image | None]:
     """One snip per formula as ``viewer`` draws its page at ``dpi``; None where TeX cannot typeset it (a batch
     with an error is typeset again one formula at a time)."""
-    if shutil.which(VIEWERS[viewer]) is None:
-        raise ViewerMissingError(f"{VIEWERS[viewer]} not found: `make bench-deps` installs it "
-                                 f"(Debian: {'poppler-utils' if viewer == 'poppler' else 'mupdf-tools'})")
+    check_viewer(viewer)
     out: list[Image.Image | None] = []
     for start in range(0, len(formulas), BATCH):
         out += _batch(formulas[start : start + BATCH], viewer, dpi, font, alone=False)
