@@ -47,7 +47,7 @@ from PIL import Image
 
 from core.errors import LatexSnipError
 from training.evaluate import gold_formulas
-from training.pack import encode_png, read_pack, write_pack
+from training.pack import PackError, encode_png, read_pack, write_pack
 from training.render import render_formulas
 from training.respace import respace
 from training.viewer_render import ViewerMissingError, check_viewer, viewer_snips
@@ -183,7 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    formulas, pngs = read_pack(args.pack, "train")
+    try:
+        formulas, pngs = read_pack(args.pack, "train")
+        val = read_pack(args.pack, "val")
+    except PackError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     rng = random.Random(args.seed)
     try:
         listed = gold_formulas(args.favour, args.favour_split, "--favour") if args.favour else []
@@ -243,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     encoded += [(f, b) for f, b in ((f, encode_png(im, VIEWER_LEVELS)) for f, im in viewer_rows) if b is not None]
     encoded += [(formulas[i], pngs[i]) for i in base]
     encoded += [(formulas[i], pngs[i]) for i in favoured for _ in range(args.favour_copies)]
-    vf, vp = read_pack(args.pack, "val")
-    write_pack(args.out, {"train": encoded, "val": list(zip(vf, vp, strict=True))}, already_encoded=True)
+    write_pack(args.out, {"train": encoded, "val": list(zip(*val, strict=True))}, already_encoded=True)
     print(f"wrote {args.out}: {len(encoded)} training images", file=sys.stderr)
     return 0
 

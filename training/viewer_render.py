@@ -26,6 +26,7 @@ from training.warm_render import TEX_FILE, pdflatex_command
 VIEWERS = {"poppler": "pdftoppm", "mupdf": "mutool"}
 MARGIN = 5  # px of background kept around the ink
 BATCH = 64  # formulas per pdflatex run
+TIMEOUT = 120  # s for one pdflatex or rasteriser run (a batch takes ~1 s)
 
 
 class ViewerMissingError(RuntimeError):
@@ -37,7 +38,7 @@ def _rasterise(viewer: str, dpi: int, work: Path) -> list[Path]:
         cmd = ["pdftoppm", "-gray", "-r", str(dpi), "f.pdf", "p"]
     else:
         cmd = ["mutool", "draw", "-q", "-r", str(dpi), "-c", "gray", "-o", "p-%d.pgm", "f.pdf"]
-    subprocess.run(cmd, cwd=work, check=True, capture_output=True, timeout=300)
+    subprocess.run(cmd, cwd=work, check=True, capture_output=True, timeout=TIMEOUT)
     return sorted(work.glob("p-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
@@ -45,7 +46,7 @@ def _typeset(formulas: Sequence[str], font: str, work: Path) -> bool:
     """Whether pdflatex (as ``training.render`` runs it) typeset ``formulas`` into ``work``/f.pdf without an error."""
     src, _ = tex_document([tex_fixups(f.strip()) for f in formulas], font)
     (work / TEX_FILE).write_text(src, encoding="utf-8")
-    subprocess.run(pdflatex_command(), cwd=work, capture_output=True, timeout=600)
+    subprocess.run(pdflatex_command(), cwd=work, capture_output=True, timeout=TIMEOUT)
     log = work / "f.log"
     return (work / "f.pdf").exists() and not (log.exists() and "\n! " in log.read_text(encoding="latin-1"))
 
@@ -71,8 +72,8 @@ def check_viewer(viewer: str) -> None:
 
 def viewer_snips(formulas: Sequence[str], viewer: str = "poppler", dpi: int = 100, font: str = "cm"
                  ) -> list[Image.Image | None]:
-    """One snip per formula as ``viewer`` draws its page at ``dpi``; None where TeX cannot typeset it (a batch
-    with an error is typeset again one formula at a time)."""
+    """One snip per formula as ``viewer`` draws its page at ``dpi``; None where TeX cannot typeset it or the
+    rasteriser fails (a batch with an error is drawn again one formula at a time)."""
     check_viewer(viewer)
     out: list[Image.Image | None] = []
     for start in range(0, len(formulas), BATCH):
@@ -83,10 +84,13 @@ def viewer_snips(formulas: Sequence[str], viewer: str = "poppler", dpi: int = 10
 def _batch(formulas: Sequence[str], viewer: str, dpi: int, font: str, alone: bool) -> list[Image.Image | None]:
     with tempfile.TemporaryDirectory(prefix="latexsnip_viewer_") as tmp:
         work = Path(tmp)
-        if _typeset(formulas, font, work):
-            pages = _rasterise(viewer, dpi, work)
-            if len(pages) == len(formulas):
-                return [crop_to_ink(np.asarray(Image.open(p).convert("L"))) for p in pages]
+        try:
+            if _typeset(formulas, font, work):
+                pages = _rasterise(viewer, dpi, work)
+                if len(pages) == len(formulas):
+                    return [crop_to_ink(np.asarray(Image.open(p).convert("L"))) for p in pages]
+        except (subprocess.SubprocessError, OSError):  # a program that failed or hung: that batch is drawn again alone
+            pass
     if alone:
         return [None]
     return [im for f in formulas for im in _batch([f], viewer, dpi, font, alone=True)]

@@ -250,3 +250,10 @@ def test_viewer_variants_need_their_rasteriser(
     argv = ["--pack", pack, "--out", out, "--wide", "r.json", "--wide-variants", "poppler-100"]
     assert font_mix.main(argv) == 2
     assert "Ghostscript renderings only" in capsys.readouterr().err
+
+
+def test_a_pack_without_a_split_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    only_val = str(tmp_path / "valpack")
+    write_pack(only_val, {"val": [("y", _image(1))]})
+    assert font_mix.main(["--pack", only_val, "--out", str(tmp_path / "mix"), "--variants", "times"]) == 2
+    assert "no split 'train' in the pack (have: val)" in capsys.readouterr().err

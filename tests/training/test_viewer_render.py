@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -40,3 +41,22 @@ def test_viewers_draw_anti_aliased_snips(viewer: str) -> None:
         gray = np.asarray(snip)
         assert np.unique(gray).size > 16  # anti-aliased, not binarized
         assert 10 < gray.shape[0] < 60 and (gray[:MARGIN] == 255).all()  # about 100 dpi, cropped with a margin
+
+
+@needs_tex
+def test_a_failing_rasteriser_loses_its_snips_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rasteriser that fails (or hangs past its timeout) costs those formulas' snips, not the whole run."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm not installed (make bench-deps)")
+    real = viewer_render._rasterise
+    calls = []
+
+    def flaky(viewer, dpi, work):  # type: ignore[no-untyped-def]
+        calls.append(len(calls))
+        if len(calls) in (1, 2):  # the batch, then its first formula drawn alone
+            raise subprocess.CalledProcessError(1, ["pdftoppm"])
+        return real(viewer, dpi, work)
+
+    monkeypatch.setattr(viewer_render, "_rasterise", flaky)
+    snips = viewer_snips(["x ^ { 2 }", "y + 1"], "poppler")
+    assert snips[0] is None and snips[1] is not None and len(calls) == 3
