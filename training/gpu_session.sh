@@ -11,8 +11,8 @@
 # transfer bytes on them, copy them over resources/weights/default.safetensors for the call (the
 # working tree travels, not the commit) and `git checkout resources/weights/default.safetensors` after.
 # The data pack ($DATA, default data/pack) travels with the working tree (as a `carry` path) and
-# shares the 64 MiB transfer with the tracked files (27.8 MB, 26.8 MB of it the shipped weights):
-# keep it under ~38 MB (`python -m training.font_mix ... --base-limit K`); the test split is read
+# shares the 64 MiB transfer with the tracked files (47.9 MB, 46.5 MB of it the shipped weights):
+# keep it (with $TEST, below) under ~18 MB (`python -m training.font_mix ... --base-limit K`); the test split is read
 # from $TEST (default $DATA). Weights come back in 15 MB parts (w.part.*) to respect the transfer
 # limit: `cat w.part.* > w.safetensors` (with LAST=1, `run` also sends the last weights as l.part.*,
 # e.g. for `python -m training.average`); WATCH=SECONDS sets how long `run` waits.
