@@ -1,7 +1,7 @@
 """Make the font/anti-aliasing mix pack the shipped weights were fine-tuned on (see the model card).
 
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all [--base-limit K]]
-        [--favour FORMULAS.tsv --favour-copies K] [--variants times,palatino,cm-aa,cm-110,cm-135]
+        [--favour FORMULAS.tsv --favour-copies K] [--variants times,palatino,cm-aa,cm-110,cm-135,poppler-100,...]
         [--respace N] [--wide BUILD_REPORT [--wide-max-width W] [--wide-max-height H] [--wide-min-height H]
         [--wide-copies K] [--wide-variants times,cm-aa] [--hold-out FILE]]
 
