@@ -109,12 +109,17 @@ def too_big_formulas(report_path: str, max_width: int, max_height: int = WIDE_MA
     return out
 
 
+def _fitting(formulas: list[str], images: Sequence[Image.Image | None], max_size: tuple[int, int]
+             ) -> list[tuple[str, Image.Image]]:
+    """(formula, image) of the formulas that were drawn and fit ``max_size``."""
+    return [(f, im) for f, im in zip(formulas, images, strict=True)
+            if im is not None and im.width <= max_size[0] and im.height <= max_size[1]]
+
+
 def viewer_fits(formulas: list[str], viewer: str, dpi: int, max_size: tuple[int, int] = (312, 64)
                 ) -> list[tuple[str, Image.Image]]:
     """``formulas`` drawn as ``viewer`` draws a PDF page at ``dpi``; keep those that compile and fit ``max_size``."""
-    images = viewer_snips(formulas, viewer, dpi)
-    return [(f, im) for f, im in zip(formulas, images, strict=True)
-            if im is not None and im.width <= max_size[0] and im.height <= max_size[1]]
+    return _fitting(formulas, viewer_snips(formulas, viewer, dpi), max_size)
 
 
 def _read_lines(path: str) -> set[str]:
@@ -126,8 +131,7 @@ def _render_fits(formulas: list[str], font: str, dpi: int, binarize: bool, worke
                  max_size: tuple[int, int] = (312, 64)) -> list[tuple[str, Image.Image]]:
     """Render ``formulas``; keep those that compile and fit ``max_size`` (default: the training canvas)."""
     results = render_formulas(formulas, font=font, dpi=dpi, workers=workers, binarize=binarize)
-    return [(f, r.image) for f, r in zip(formulas, results, strict=True)
-            if r.image is not None and r.image.width <= max_size[0] and r.image.height <= max_size[1]]
+    return _fitting(formulas, [r.image for r in results], max_size)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,13 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     picked = [formulas[i] for i in favoured + rng.sample(others, min(args.n, len(others)))]
     if args.favour:
         print(f"favouring {len(favoured)} training formulas listed in {args.favour}", file=sys.stderr)
-    try:  # before any rendering
-        for name in variants:
-            if name in VIEWER_VARIANTS:
+    for name in variants:  # before any rendering
+        if name in VIEWER_VARIANTS:
+            try:
                 check_viewer(VIEWER_VARIANTS[name][0])
-    except ViewerMissingError as e:
-        print(f"error: {name}: {e}", file=sys.stderr)
-        return 2
+            except ViewerMissingError as e:
+                print(f"error: {name}: {e}", file=sys.stderr)
+                return 2
     rows: list[tuple[str, Image.Image]] = []
     viewer_rows: list[tuple[str, Image.Image]] = []
     for name in variants:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.render import tex_document, tex_fixups
+from training.render import precheck, tex_document, tex_fixups
 from training.warm_render import TEX_FILE, pdflatex_command
 
 VIEWERS = {"poppler": "pdftoppm", "mupdf": "mutool"}
@@ -72,12 +72,16 @@ def check_viewer(viewer: str) -> None:
 
 def viewer_snips(formulas: Sequence[str], viewer: str = "poppler", dpi: int = 100, font: str = "cm"
                  ) -> list[Image.Image | None]:
-    """One snip per formula as ``viewer`` draws its page at ``dpi``; None where TeX cannot typeset it or the
-    rasteriser fails (a batch with an error is drawn again one formula at a time)."""
+    """One snip per formula as ``viewer`` draws its page at ``dpi``; None where ``training.render.precheck`` refuses
+    it, TeX cannot typeset it or the rasteriser fails (a batch with an error is drawn again one formula at a time)."""
     check_viewer(viewer)
-    out: list[Image.Image | None] = []
-    for start in range(0, len(formulas), BATCH):
-        out += _batch(formulas[start : start + BATCH], viewer, dpi, font, alone=False)
+    todo = [i for i, f in enumerate(formulas) if precheck(f) is None]  # refused as training.render refuses them
+    drawn: list[Image.Image | None] = []
+    for start in range(0, len(todo), BATCH):
+        drawn += _batch([formulas[i] for i in todo[start : start + BATCH]], viewer, dpi, font, alone=False)
+    out: list[Image.Image | None] = [None] * len(formulas)
+    for i, snip in zip(todo, drawn, strict=True):
+        out[i] = snip
     return out
 
 

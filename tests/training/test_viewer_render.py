@@ -34,8 +34,10 @@ def test_a_missing_rasteriser_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_viewers_draw_anti_aliased_snips(viewer: str) -> None:
     if shutil.which(viewer_render.VIEWERS[viewer]) is None:
         pytest.skip(f"{viewer_render.VIEWERS[viewer]} not installed (make bench-deps)")
-    snips = viewer_snips(["x ^ { 2 } + y", r"\nosuchmacro { a }", r"\frac { a } { b }"], viewer, dpi=100)
+    snips = viewer_snips(["x ^ { 2 } + y", r"\nosuchmacro { a }", r"\frac { a } { b }", r"\input { /etc/passwd }"],
+                         viewer, dpi=100)
     assert snips[1] is None  # TeX cannot typeset it: that formula alone is missing
+    assert snips[3] is None  # refused before TeX, as training.render refuses it
     for snip in (snips[0], snips[2]):
         assert snip is not None and snip.mode == "L"
         gray = np.asarray(snip)
