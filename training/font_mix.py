@@ -116,10 +116,10 @@ def _fitting(formulas: list[str], images: Sequence[Image.Image | None], max_size
             if im is not None and im.width <= max_size[0] and im.height <= max_size[1]]
 
 
-def viewer_fits(formulas: list[str], viewer: str, dpi: int, max_size: tuple[int, int] = (312, 64)
+def viewer_fits(formulas: list[str], viewer: str, dpi: int, workers: int = 2, max_size: tuple[int, int] = (312, 64)
                 ) -> list[tuple[str, Image.Image]]:
     """``formulas`` drawn as ``viewer`` draws a PDF page at ``dpi``; keep those that compile and fit ``max_size``."""
-    return _fitting(formulas, viewer_snips(formulas, viewer, dpi), max_size)
+    return _fitting(formulas, viewer_snips(formulas, viewer, dpi, workers=workers), max_size)
 
 
 def _read_lines(path: str) -> set[str]:
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in variants:
         if name in VIEWER_VARIANTS:
             viewer, dpi = VIEWER_VARIANTS[name]
-            fits = viewer_fits(picked, viewer, dpi)
+            fits = viewer_fits(picked, viewer, dpi, args.workers)
             viewer_rows += fits
             print(f"{name} ({viewer}, {dpi} dpi, {VIEWER_LEVELS} grays): {len(fits)} of {len(picked)} drawn and fit",
                   file=sys.stderr)

@@ -13,6 +13,9 @@ by the error lines of the log are re-rendered alone, the rest re-run as a batch;
 cannot be mapped to formulas the batch is bisected. One bad formula only loses itself.
 
 Deterministic: the same formulas with the same options give byte-identical images.
+
+``rasteriser`` draws the same pages with a PDF viewer's library instead of Ghostscript, cut to their ink as a
+hand-dragged snip (``snip_margin``): ``training.viewer_render``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,10 +60,12 @@ __all__ = [
     "FONTS",
     "RenderResult",
     "TexNotFoundError",
+    "VIEWER_PROGRAMS",
     "add_render_check_arguments",
     "available_fonts",
     "check_renderers",
     "check_tex",
+    "crop_snip",
     "formula_renderer",
     "process_raster",
     "render_formulas",
@@ -70,6 +76,7 @@ PAD = 8  # px of white around the ink before downsampling (im2markup)
 DOWNSAMPLE = 2
 BATCH_SIZE = 64
 MARGIN_PT = 12  # white margin (TeX pt) around each formula box on its page
+VIEWER_PROGRAMS = {"poppler": "pdftoppm", "mupdf": "mutool"}  # rasterisers PDF viewers use (Evince / Okular, Zathura)
 BINARIZE_THRESHOLD = 250  # binarize so that any ink coverage is ink: im2latex's strokes are bold
 
 # Debian packages: what every font needs, then the extra package per font.
@@ -394,6 +401,19 @@ def process_raster(
     return np.asarray(img, dtype=np.uint8)
 
 
+def crop_snip(page: np.ndarray, margin: int) -> np.ndarray | None:
+    """A grey page (ink dark, any pixel below 250) cut to its ink plus ``margin`` px of white on each side, at full
+    resolution and with its grays, as a hand-dragged snip; None when blank."""
+    ink = page < 250
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    crop = page[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    canvas = np.full((crop.shape[0] + 2 * margin, crop.shape[1] + 2 * margin), 255, np.uint8)
+    canvas[margin : margin + crop.shape[0], margin : margin + crop.shape[1]] = crop
+    return canvas
+
+
 def _run(cmd: list[str], cwd: str, timeout: float) -> subprocess.CompletedProcess[bytes]:
     """Run ``cmd``; on timeout interrupt it (SIGINT: TeX then logs where it was), then kill."""
     proc = subprocess.Popen(
@@ -422,6 +442,9 @@ class _Opts:
     timeout: float
     alpha_bits: int = 1
     threshold: int = 250
+    rasteriser: str = "ghostscript"  # or a PDF viewer's: VIEWER_PROGRAMS
+    page_dpi: int | None = None  # the resolution page heights are whole pixels at (``tex_document``); None: ``dpi``
+    snip_margin: int | None = None  # a page cut to its ink + this margin at full resolution instead of im2markup's way
 
 
 def _pdflatex(
@@ -429,7 +452,7 @@ def _pdflatex(
 ) -> tuple[bool, list[tuple[int | None, str]], bool]:
     """Run pdflatex once (``warm``'s, started in ``work``, where given). Returns (pdf exists, errors [(formula index |
     None, message)], fatal); WarmError when ``warm``'s pdflatex was gone."""
-    src, first_line = tex_document(formulas, opts.font, opts.dpi)
+    src, first_line = tex_document(formulas, opts.font, opts.page_dpi or opts.dpi)
     timed_out = False
     try:
         if warm is not None:
@@ -465,11 +488,34 @@ def _ghostscript(opts: _Opts, work: str, warm: Warm | None = None) -> list[np.nd
         return None
 
 
+def _viewer_pages(opts: _Opts, work: str) -> list[np.ndarray] | None:
+    """work/f.pdf's pages as the PDF viewer library ``opts.rasteriser`` draws them, None where it fails or hangs."""
+    if opts.rasteriser == "poppler":
+        cmd = ["pdftoppm", "-gray", "-r", str(opts.dpi), "f.pdf", "p"]
+    else:
+        cmd = ["mutool", "draw", "-q", "-r", str(opts.dpi), "-c", "gray", "-o", "p-%d.pgm", "f.pdf"]
+    try:
+        if _run(cmd, work, _timeout(opts, 64)).returncode != 0:
+            return None
+        files = sorted(Path(work).glob("p-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        return [np.asarray(Image.open(p).convert("L")) for p in files]
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+
+
+def _pages(opts: _Opts, work: str, warm: Warm | None = None) -> list[np.ndarray] | None:
+    """work/f.pdf's pages drawn by ``opts.rasteriser``, None where it fails."""
+    return _ghostscript(opts, work, warm) if opts.rasteriser == "ghostscript" else _viewer_pages(opts, work)
+
+
 _Result = tuple[np.ndarray | None, str | None]
 
 
 def _page_result(page: np.ndarray, opts: _Opts) -> _Result:
-    arr = process_raster(page, opts.binarize, opts.threshold)
+    if opts.snip_margin is not None:
+        arr = crop_snip(page, opts.snip_margin)
+    else:
+        arr = process_raster(page, opts.binarize, opts.threshold)
     return (arr, None) if arr is not None else (None, "empty: the formula renders no ink")
 
 
@@ -503,7 +549,7 @@ def _render_batch(formulas: Sequence[str], opts: _Opts, pool: WarmPool | None = 
         if n == 1:
             if errors or not has_pdf:
                 return [_error_result(errors[0][1] if errors else "pdflatex produced no PDF")]
-            pages = _ghostscript(opts, work, warm)
+            pages = _pages(opts, work, warm)
             if pages is None or len(pages) != 1:
                 return [(None, "tex_error: no page rasterized")]
             return [_page_result(pages[0], opts)]
@@ -518,7 +564,7 @@ def _render_batch(formulas: Sequence[str], opts: _Opts, pool: WarmPool | None = 
             )
         culprits = sorted({i for i, _ in errors if i is not None})
         clean_map = has_pdf and not fatal and all(i is not None for i, _ in errors)
-        pages = _ghostscript(opts, work, warm) if clean_map and len(culprits) < n else None
+        pages = _pages(opts, work, warm) if clean_map and len(culprits) < n else None
     finally:
         if warm is not None:
             warm.close()
@@ -593,6 +639,9 @@ def render_formulas(
     progress: Callable[[int, int], None] | None = None,
     warm: WarmPool | None = None,
     checked: bool = False,
+    rasteriser: str = "ghostscript",
+    page_dpi: int | None = None,
+    snip_margin: int | None = None,
 ) -> list[RenderResult]:
     """Render each formula to its processed im2latex-style image (see module docstring).
 
@@ -601,8 +650,14 @@ def render_formulas(
     braces, '$', '%', file/document commands), "empty: ..." (no ink), "timeout: ...".
     ``progress(done, total)`` is called after each batch. With ``warm`` (``training.warm_render``), work done in
     this process takes its programs already started (the same images, sooner). ``checked``: the caller has run
-    ``check_tex(font)`` (it costs ~10-15 ms of kpsewhich runs).
+    ``check_tex(font)`` (it costs ~10-15 ms of kpsewhich runs). ``rasteriser``: Ghostscript (the training data's) or
+    a PDF viewer's library (``VIEWER_PROGRAMS``: its program must be installed; ``warm`` is then not used).
+    ``page_dpi``: the resolution TeX sizes page heights to whole pixels at (default ``dpi``). ``snip_margin``: each
+    page is cut to its ink plus that many px at ``dpi``, with its grays (``crop_snip``), instead of im2markup's
+    processing (``binarize`` and ``threshold`` then do nothing).
     """
+    if rasteriser != "ghostscript" and rasteriser not in VIEWER_PROGRAMS:
+        raise ValueError(f"unknown rasteriser {rasteriser!r}: ghostscript, {', '.join(VIEWER_PROGRAMS)}")
     if not checked:
         check_tex(font)
     formulas = list(formulas)
@@ -614,7 +669,12 @@ def render_formulas(
         timeout=timeout,
         alpha_bits=alpha_bits(antialias),
         threshold=BINARIZE_THRESHOLD if threshold is None else int(threshold),
+        rasteriser=rasteriser,
+        page_dpi=page_dpi,
+        snip_margin=snip_margin,
     )
+    if rasteriser != "ghostscript":
+        warm = None  # a warm pool holds Ghostscript
     jobs = [
         (k, formulas[s : s + batch_size], opts)
         for k, s in enumerate(range(0, len(formulas), batch_size))

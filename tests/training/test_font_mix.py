@@ -220,7 +220,8 @@ def test_viewer_variants_keep_sixteen_grays(
     with 16 grays (4 would flatten their light strokes), and those too big for the canvas are left out."""
     calls: list[tuple[str, int, list[str]]] = []
 
-    def fake_viewer(formulas, viewer="poppler", dpi=100, font="cm"):  # type: ignore[no-untyped-def]
+    def fake_viewer(formulas, viewer="poppler", dpi=100, font="cm", workers=2):  # type: ignore[no-untyped-def]
+        assert workers == 1  # --workers
         calls.append((viewer, dpi, list(formulas)))
         return [None if i == 0 else _gradient(400 if i == 1 else 60) for i in range(len(formulas))]
 
