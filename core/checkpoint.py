@@ -8,7 +8,10 @@ A checkpoint may carry a second head for long and tall formulas: tensors named `
 tensor's name (the 1x1 projection and the decoder, ``HEAD_PARTS``) replace the main head's for snips
 that the preprocessing puts on a canvas wider than its ``width`` or taller than its ``height`` (see
 ``core.preprocess``), and a third, ``tall.``, may take the taller canvases from it; the ResNet body is
-shared. ``training.heads`` joins checkpoints that share a body into one.
+shared. An extra head may also hold its own copy of some body tensors (``wide.encoder.body.6.5.conv1.weight``):
+those of the body's last blocks, when they were trained further for the main head after the extra head was trained
+on them (``latexsnip train --train-last-blocks``); it then reads with them and shares the rest. ``training.heads``
+joins checkpoints that share a body into one.
 """
 
 from __future__ import annotations
@@ -69,6 +72,11 @@ class Checkpoint:
         prefix = HEAD_PREFIXES[head]
         return {k[len(prefix) :]: v for k, v in self.state_dict.items() if k.startswith(prefix)}
 
+    def own_body(self, head: str) -> set[str]:
+        """The body tensors an extra head holds its own copy of (named as in a one-head model); empty when it
+        shares the whole body."""
+        return {k for k in self.head_tensors(head) if not is_head_tensor(k)}
+
     def build_model(self, head: str = "main") -> Im2Latex:
         """The model with these weights (``head`` "wide" or "tall": that head on the shared body);
         a key or shape mismatch raises CheckpointError."""
@@ -83,8 +91,9 @@ class Checkpoint:
         expected = model.state_dict()
         self._check(state, expected, "")
         for name, tensors in extra.items():
-            if tensors:
-                self._check(tensors, {k: v for k, v in expected.items() if is_head_tensor(k)}, HEAD_PREFIXES[name])
+            if tensors:  # the head's tensors, and the body tensors it has its own copy of
+                wanted = {k: v for k, v in expected.items() if is_head_tensor(k) or k in tensors}
+                self._check(tensors, wanted, HEAD_PREFIXES[name])
         if head != "main":
             state.update(extra[head])
         model.load_state_dict(state, assign=True)

@@ -45,6 +45,16 @@ def open_image(image: ImageLike) -> Image.Image | np.ndarray:
     return image
 
 
+def share_modules(dst: nn.Module, src: nn.Module, own: set[str]) -> None:
+    """Make ``dst`` use ``src``'s submodules (same structure) except those holding a tensor named in ``own``."""
+    for name, child in list(dst.named_children()):
+        mine = {k[len(name) + 1 :] for k in own if k.startswith(name + ".")}
+        if not mine:
+            setattr(dst, name, src.get_submodule(name))
+        elif any(True for _ in child.children()):
+            share_modules(child, src.get_submodule(name), mine)
+
+
 class Recognizer:
     """Loads a checkpoint once and recognises images. A checkpoint with a wide head (see
     ``core.checkpoint``) reads snips whose canvas is larger than the preprocessing ``height`` x
@@ -103,7 +113,12 @@ class Recognizer:
 
     def _extra_head(self, ckpt: Checkpoint, head: str) -> Im2Latex:
         model = ckpt.build_model(head)
-        model.encoder.body = self.model.encoder.body  # one copy of the shared body
+        own = {k.removeprefix("encoder.body.") for k in ckpt.own_body(head)}
+        if not own:
+            model.encoder.body = self.model.encoder.body  # one copy of the shared body
+        elif not self.int8_body:  # the body's modules shared but those it has its own copy of
+            share_modules(model.encoder.body, self.model.encoder.body, own)
+        # else (the main body is int8 now, with ranges measured on it): this head keeps its own whole fp32 body
         return self._ready(model)
 
     def _ready(self, model: Im2Latex) -> Im2Latex:

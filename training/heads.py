@@ -11,6 +11,10 @@ MAIN's tensors and adds WIDE's head tensors under ``wide.`` (see ``core.checkpoi
 preprocessing is WIDE's, which may differ from MAIN's only in the long-formula settings
 (``max_width``, ``max_height``, ``min_fit_scale``), so MAIN reads what it always read. The provenance keeps both inputs' (``wide_head``: WIDE's).
 
+A head trained before MAIN's last body blocks were trained further (``latexsnip train --train-last-blocks``) is
+joined with its own copy of those blocks (``core.checkpoint``): it reads as it did. Any other body difference is
+an error.
+
 ``--tall TALL`` adds a third head (``tall.``): TALL (trained like WIDE, on the snips put on a taller canvas,
 ``training.wide_pack --canvas taller``) reads the canvases taller than ``height`` and WIDE only the wider
 ones of the normal height. TALL's preprocessing may differ from WIDE's only in ``max_height`` and is the
@@ -89,22 +93,30 @@ def join_heads(main: Checkpoint, wide: Checkpoint, tall: Checkpoint | None = Non
     for name, extra in (("wide", wide), ("tall", tall)):
         if extra is None:
             continue
-        _check_same_body(main, extra, name)
+        own = own_body_tensors(main, extra, name)
         for k, v in extra.state_dict.items():
-            if is_head_tensor(k):
-                state[HEAD_PREFIXES[name] + k] = v.to(dtype) if v.is_floating_point() else v.clone()
+            if is_head_tensor(k) or k in own:
+                state[HEAD_PREFIXES[name] + k] = (v.to(dtype) if v.is_floating_point() else v).clone()  # own storage
         provenance[f"{name}_head"] = {"source": extra.source, "provenance": extra.provenance}
     # the body is MAIN's, so are its int8 ranges (training.int8_ranges)
     return Checkpoint(main.model_config, main.vocab, pre, state, provenance, {}, "<joined>", main.int8_body)
 
 
-def _check_same_body(main: Checkpoint, extra: Checkpoint, name: str) -> None:
+def own_body_tensors(main: Checkpoint, extra: Checkpoint, name: str) -> set[str]:
+    """The body tensors where ``extra`` differs from ``main``: the extra head keeps its own copy of them. Only whole
+    blocks of the body's last stage may differ (MAIN's trained further with ``--train-last-blocks``); any other
+    difference raises CheckpointError."""
     if set(main.state_dict) != set(extra.state_dict):
         raise CheckpointError(f"{extra.source}: tensor names differ from {main.source}")
-    for k, v in main.state_dict.items():
-        if not is_head_tensor(k) and not torch.equal(v.float(), extra.state_dict[k].float()):
-            raise CheckpointError(f"{extra.source}: the body differs from {main.source} ({k}); train the {name} head "
-                                  "with the body fixed (--freeze-stages 3) from MAIN")
+    differ = {k for k, v in main.state_dict.items()
+              if not is_head_tensor(k) and not torch.equal(v.float(), extra.state_dict[k].float())}
+    last = f"encoder.body.{3 + main.model_config.stages}."
+    outside = sorted(k for k in differ if not k.startswith(last))
+    if outside:
+        raise CheckpointError(f"{extra.source}: the body differs from {main.source} ({outside[0]}); train the {name} "
+                              "head with the body fixed (--freeze-stages 3) from MAIN")
+    blocks = {k[: k.index(".", len(last)) + 1] for k in differ}  # e.g. encoder.body.6.5.
+    return {k for k in main.state_dict if k.startswith(tuple(blocks))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     except CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    for head in ("wide", "tall"):
+        own = joined.own_body(head)
+        if own:
+            blocks = sorted({".".join(k.split(".")[2:4]) for k in own})  # encoder.body.6.5.conv1.weight -> 6.5
+            print(f"the {head} head keeps its own copy of the body blocks {', '.join(blocks)} ({len(own)} tensors)")
     pre = joined.preprocess
     reader = f"{args.wide}'s head" if args.wide is not None else f"{args.main}'s wide head"
     if args.tall is not None:

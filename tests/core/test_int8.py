@@ -128,3 +128,18 @@ def test_recognizer_reads_with_an_int8_body_only_when_int8_and_ranges(tiny_weigh
     assert not fp32.int8_body and not _quantised(fp32.model.encoder)
     for formula in ("x + 1", "1 + 2 = 3"):
         assert q.recognize(draw(formula)).score == pytest.approx(fp32.recognize(draw(formula)).score, abs=0.1)
+
+
+def test_a_head_with_its_own_body_blocks_reads_them_in_fp32_beside_an_int8_body(tiny_weights: Path,
+                                                                                tmp_path: Path) -> None:
+    """The int8 ranges are the main body's: a head holding its own copy of some blocks keeps a whole fp32 body."""
+    ckpt = with_wide_head(load_checkpoint(tiny_weights))
+    last = f"encoder.body.{3 + ckpt.model_config.stages}.0."
+    for k in [k for k in ckpt.state_dict if k.startswith(last)]:
+        ckpt.state_dict["wide." + k] = ckpt.state_dict[k].clone()
+    ckpt.int8_body = int8.calibrate_body(ckpt.build_model().encoder.body.eval(), [preprocess(draw("x + 1"), ckpt.preprocess)])
+    path = tmp_path / "own.safetensors"
+    save_checkpoint(path, ckpt)
+    q = Recognizer.load(path, "cpu", int8=True)
+    assert q.int8_body and _quantised(q.model.encoder.body) and q.wide_model is not None
+    assert not _quantised(q.wide_model.encoder.body) and q.wide_model.encoder.body is not q.model.encoder.body

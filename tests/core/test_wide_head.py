@@ -73,10 +73,15 @@ def test_broken_wide_heads_are_refused(tiny_weights: Path, tmp_path: Path) -> No
     save_checkpoint(tmp_path / "missing.safetensors", dataclasses.replace(two, state_dict=missing))
     with pytest.raises(CheckpointError, match="missing tensor wide.decoder.lstm.weight_hh"):
         Recognizer.load(tmp_path / "missing.safetensors")
-    body = {**two.state_dict, WIDE_PREFIX + "encoder.body.0.weight": two.state_dict["encoder.body.0.weight"].clone()}
-    save_checkpoint(tmp_path / "body.safetensors", dataclasses.replace(two, state_dict=body))
-    with pytest.raises(CheckpointError, match=r"unexpected tensors \['wide.encoder.body.0.weight'\]"):
-        Recognizer.load(tmp_path / "body.safetensors")
+    # a head may hold its own copy of body tensors (core.checkpoint), but only of tensors the body has, in its shapes
+    unknown = {**two.state_dict, WIDE_PREFIX + "encoder.body.9.weight": two.state_dict["encoder.body.0.weight"].clone()}
+    save_checkpoint(tmp_path / "unknown.safetensors", dataclasses.replace(two, state_dict=unknown))
+    with pytest.raises(CheckpointError, match=r"unexpected tensors \['wide.encoder.body.9.weight'\]"):
+        Recognizer.load(tmp_path / "unknown.safetensors")
+    shape = {**two.state_dict, WIDE_PREFIX + "encoder.body.0.weight": torch.zeros(2, 2)}
+    save_checkpoint(tmp_path / "shape.safetensors", dataclasses.replace(two, state_dict=shape))
+    with pytest.raises(CheckpointError, match=r"wide.encoder.body.0.weight has shape \(2, 2\)"):
+        Recognizer.load(tmp_path / "shape.safetensors")
     never = dataclasses.replace(two, preprocess=dataclasses.replace(two.preprocess, max_width=0))
     save_checkpoint(tmp_path / "never.safetensors", never)
     with pytest.raises(CheckpointError, match="never makes a canvas larger"):

@@ -124,3 +124,45 @@ def test_tall_adds_a_third_head_and_keeps_mains_wide_head(main_ckpt: Path, tmp_p
     assert heads.main([str(main_ckpt), "--tall", str(tmp_path / "tall.safetensors"), "--out", str(tmp_path / "x.safetensors")]) == 2
     assert "has no wide head" in capsys.readouterr().err
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_a_head_keeps_its_own_copy_of_blocks_trained_further_for_main(main_ckpt: Path, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """MAIN's last body block trained further (--train-last-blocks) after the wide head was trained: the joined
+    wide head reads with the block it was trained on, every other module is shared."""
+    old = load_checkpoint(main_ckpt)
+    save_checkpoint(tmp_path / "wide.safetensors", wide_variant(old))
+    last = f"encoder.body.{3 + old.model_config.stages}."
+    block = max(k[len(last)] for k in old.state_dict if k.startswith(last))  # its last block, e.g. "2"
+    moved = last + block + "."
+    new = dataclasses.replace(old, state_dict={k: (v * 1.5 if k.startswith(moved) and v.is_floating_point() else v)
+                                               for k, v in old.state_dict.items()})
+    save_checkpoint(tmp_path / "main.safetensors", new)
+    out = tmp_path / "joined.safetensors"
+    tall = wide_variant(old, max_height=2 * old.preprocess.height)
+    save_checkpoint(tmp_path / "tall.safetensors", tall)
+    assert heads.main([str(tmp_path / "main.safetensors"), str(tmp_path / "wide.safetensors"), "--out", str(out),
+                       "--tall", str(tmp_path / "tall.safetensors")]) == 0
+    said = capsys.readouterr().out
+    assert all(f"the {h} head keeps its own copy of the body blocks {moved[13:-1]}" in said for h in ("wide", "tall"))
+    joined, wide = load_checkpoint(out), load_checkpoint(tmp_path / "wide.safetensors")
+    assert joined.own_body("wide") == joined.own_body("tall") == {k for k in old.state_dict if k.startswith(moved)}
+    assert all(joined.state_dict["wide." + k].dtype == v.dtype for k, v in old.state_dict.items() if k.startswith(moved))
+    assert all(torch.equal(heads.head_only(joined, "wide").state_dict[k], v) for k, v in wide.state_dict.items())
+    rec = Recognizer(joined, "cpu", int8=False)
+    assert rec.wide_model is not None
+    body, wide_body = rec.model.encoder.body, rec.wide_model.encoder.body
+    assert wide_body[0] is body[0] and wide_body[-1][0] is body[-1][0]  # the rest is one copy
+    assert wide_body[-1][int(block)] is not body[-1][int(block)]
+    x = torch.rand(1, 1, 32, 64)
+    reference = wide.build_model().float().eval().encoder.body
+    with torch.no_grad():
+        assert torch.allclose(wide_body.float()(x), reference(x), atol=1e-4)  # as the wide head was trained
+        assert not torch.allclose(body.float()(x), reference(x), atol=1e-4)
+    # a difference outside the last stage is still refused
+    bad = dataclasses.replace(new, state_dict={**new.state_dict,
+                                               "encoder.body.0.weight": new.state_dict["encoder.body.0.weight"] + 1})
+    save_checkpoint(tmp_path / "bad.safetensors", bad)
+    assert heads.main([str(tmp_path / "bad.safetensors"), str(tmp_path / "wide.safetensors"), "--out",
+                       str(tmp_path / "x.safetensors")]) == 2
+    assert "the body differs" in capsys.readouterr().err

@@ -190,6 +190,30 @@ def test_fine_tune_with_frozen_stages_and_trimmed_canvases(pack: Path, tmp_path:
     assert not torch.equal(before["decoder.out.weight"], after["decoder.out.weight"])
 
 
+def test_last_blocks_of_a_frozen_body_learn(pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    init = tmp_path / "init.safetensors"
+    base = train_tiny(init, steps=5)
+    stages = base.model_config.stages
+    last = f"encoder.body.{3 + stages}."
+    blocks = sorted({k[len(last)] for k in base.state_dict if k.startswith(last)})
+    out = tmp_path / "run"
+    args = ["--data", str(pack), "--out", str(out), "--device", "cpu", "--batch-size", "6", "--workers", "0",
+            "--init", str(init), "--freeze-stages", str(stages), "--train-last-blocks", "1", "--no-augment",
+            "--lr", "3e-3", "--warmup-steps", "2", "--max-steps", "4", "--val-every", "100", "--val-size", "6"]
+    assert train_main(args) == 0
+    w = tmp_path / "w.safetensors"
+    export(out, w, "fp32", "last")
+    before, after = base.state_dict, load_checkpoint(w).state_dict
+    learnt = last + blocks[-1] + "."
+    body = [k for k in before if k.startswith("encoder.body.")]
+    assert all(torch.equal(before[k].float(), after[k].float()) for k in body if not k.startswith(learnt))
+    assert not torch.equal(before[learnt + "conv1.weight"].float(), after[learnt + "conv1.weight"].float())
+    assert not torch.equal(before["decoder.out.weight"].float(), after["decoder.out.weight"].float())
+    args[args.index("--freeze-stages") + 1] = str(stages - 1)  # the last stage learns anyway: a message
+    assert train_main(args[:3] + [str(tmp_path / "run2")] + args[4:]) == 2
+    assert "needs the body's last stage frozen" in capsys.readouterr().err
+
+
 def test_label_style_rewrites_train_labels_only(tmp_path: Path) -> None:
     d = tmp_path / "pack"
     rows = [(f, draw(f)) for f in [r"\mathcal { L } \to 0", r"x \le 1", r"{ \cal L } \rightarrow 1"]]
