@@ -430,6 +430,8 @@ def frozen_modules(model: Im2Latex, stages: int, train_last_blocks: int = 0) -> 
         frozen: list[torch.nn.Module] = []
     else:
         frozen = list(model.encoder.body)[: 4 + stages]  # conv1, bn1, relu, maxpool, layer1, layer2, ...
+    if train_last_blocks < 0:
+        raise ConfigError(f"--train-last-blocks {train_last_blocks}: a number of blocks, 0 or more")
     if train_last_blocks > 0:
         last = model.encoder.body[-1]
         if not frozen or frozen[-1] is not last:

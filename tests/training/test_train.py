@@ -212,6 +212,9 @@ def test_last_blocks_of_a_frozen_body_learn(pack: Path, tmp_path: Path, capsys: 
     args[args.index("--freeze-stages") + 1] = str(stages - 1)  # the last stage learns anyway: a message
     assert train_main(args[:3] + [str(tmp_path / "run2")] + args[4:]) == 2
     assert "needs the body's last stage frozen" in capsys.readouterr().err
+    args[args.index("--train-last-blocks") + 1] = "-1"
+    assert train_main(args[:3] + [str(tmp_path / "run3")] + args[4:]) == 2
+    assert "0 or more" in capsys.readouterr().err
 
 
 def test_label_style_rewrites_train_labels_only(tmp_path: Path) -> None:
