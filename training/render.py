@@ -402,9 +402,9 @@ def process_raster(
 
 
 def crop_snip(page: np.ndarray, margin: int) -> np.ndarray | None:
-    """A grey page (ink dark, any pixel below 250) cut to its ink plus ``margin`` px of white on each side, at full
-    resolution and with its grays, as a hand-dragged snip; None when blank."""
-    ink = page < 250
+    """A grey page (ink dark: any coverage, below ``BINARIZE_THRESHOLD``) cut to its ink plus ``margin`` px of white on
+    each side, at full resolution and with its grays, as a hand-dragged snip; None when blank."""
+    ink = page < BINARIZE_THRESHOLD
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
         return None

@@ -18,7 +18,6 @@ from PIL import Image
 
 from training.render import VIEWER_PROGRAMS, render_formulas
 
-VIEWERS = VIEWER_PROGRAMS  # viewer -> the program that draws its pages
 MARGIN = 5  # px of background kept around the ink
 # TeX sizes each page to whole pixels at this resolution, not at the viewer's: the formula's sub-pixel phase then
 # varies from page to page at a screen's dpi, as formulas placed anywhere on a real page do
@@ -31,8 +30,8 @@ class ViewerMissingError(RuntimeError):
 
 def check_viewer(viewer: str) -> None:
     """ViewerMissingError naming the package when ``viewer``'s rasteriser is not installed."""
-    if shutil.which(VIEWERS[viewer]) is None:
-        raise ViewerMissingError(f"{VIEWERS[viewer]} not found: `make bench-deps` installs it "
+    if shutil.which(VIEWER_PROGRAMS[viewer]) is None:
+        raise ViewerMissingError(f"{VIEWER_PROGRAMS[viewer]} not found: `make bench-deps` installs it "
                                  f"(Debian: {'poppler-utils' if viewer == 'poppler' else 'mupdf-tools'})")
 
 

@@ -34,8 +34,8 @@ def test_a_missing_rasteriser_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 @needs_tex
 @pytest.mark.parametrize("viewer", ["poppler", "mupdf"])
 def test_viewers_draw_anti_aliased_snips(viewer: str) -> None:
-    if shutil.which(viewer_render.VIEWERS[viewer]) is None:
-        pytest.skip(f"{viewer_render.VIEWERS[viewer]} not installed (make bench-deps)")
+    if shutil.which(render.VIEWER_PROGRAMS[viewer]) is None:
+        pytest.skip(f"{render.VIEWER_PROGRAMS[viewer]} not installed (make bench-deps)")
     snips = viewer_snips(["x ^ { 2 } + y", r"\nosuchmacro { a }", r"\frac { a } { b }", r"\input { /etc/passwd }"],
                          viewer, dpi=100)
     assert snips[1] is None  # TeX cannot typeset it: that formula alone is missing
