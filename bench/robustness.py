@@ -4,14 +4,15 @@ Takes the first N test formulas of the im2latex subset, renders them once per va
 fonts, other resolutions, a screen-like anti-aliased zoomed snip, dark mode, a loose hand-dragged
 crop, heavy JPEG) and decodes them with the shipped weights (greedy unless ``--beam`` says; ``--render-check``
 keeps the hypothesis whose rendering draws the image most closely, as ``latexsnip eval --render-check``). Prints one JSON line per
-variant {variant, n_rendered, bleu, edit_score, exact_match, int8, int8_body} and writes a Markdown table.
+variant {variant, n_rendered, bleu, edit_score, exact_match, int8, int8_body}, then a Markdown table (to ``--out``
+when given; docs/robustness.md is a curated page, so the table is never written there unless asked).
 The precision is the app's choice for this CPU (int8 decoder weights without fast bf16, and an int8 ResNet
 body where the weights carry its ranges) unless ``--int8 on|off`` says.
 
 Formulas that fail to render in a variant (or that the recogniser rejects) count as misses with
 an empty prediction, so every variant is scored on the same N references.
 
-    python bench/robustness.py [-n 300] [--weights P] [--out docs/robustness.md] [--int8 auto|on|off]
+    python bench/robustness.py [-n 300] [--weights P] [--out FILE.md] [--int8 auto|on|off]
                                [--beam N] [--render-check]
 """
 
@@ -312,8 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="weights file (default: the shipped weights); repeat to compare several in one table")
     ap.add_argument(
         "--out",
-        default="docs/robustness.md",
-        help="Markdown table to write (default docs/robustness.md)",
+        default=None,
+        help="file to write the Markdown table to (default: print it after the JSON lines; "
+        "docs/robustness.md is curated by hand, so a run only replaces it when named here)",
     )
     ap.add_argument(
         "--variants",
@@ -387,13 +389,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python bench/robustness.py " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if len(recs) == 1:
         text = markdown(rows, command.strip(), shown[0], len(formulas), args.split, precision(recs[0]), decoding)
     else:
         text = comparison_markdown(rows, command.strip(), labels, len(formulas), args.split, precision(recs[0]),
                                    decoding)
+    if args.out is None:
+        print(text, end="")
+        return 0
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out}", file=sys.stderr)
     return 0
