@@ -15,8 +15,10 @@ from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from core import render_match
+from core.array_columns import fit_array_columns
 from core.checkpoint import Checkpoint, load_checkpoint
 from core.decode import Decoded, beam_search, beam_search_nbest, forced, greedy
+from core.delimiters import balance_delimiters
 from core.device import autocast, autocast_dtype, cpu_has_bf16, pick_device
 from core.errors import ConfigError, ImageError
 from core.int8 import int8_available, quantize_body, quantize_decoder, want_int8
@@ -53,6 +55,13 @@ def share_modules(dst: nn.Module, src: nn.Module, own: set[str]) -> None:
             setattr(dst, name, src.get_submodule(name))
         elif any(True for _ in child.children()):
             share_modules(child, src.get_submodule(name), mine)
+
+
+def typesettable(tokens: Sequence[str]) -> list[str]:
+    """A reading with what TeX would refuse and the image cannot show put right: arrays' column specs as wide as
+    their rows (``core.array_columns``), an unmatched ``\\left`` / ``\\right`` given an invisible partner
+    (``core.delimiters``)."""
+    return balance_delimiters(fit_array_columns(tokens))
 
 
 class Recognizer:
@@ -154,7 +163,8 @@ class Recognizer:
         hypotheses (all ``beam`` of them, and the most confident one's spacing variants: ``core.spacing``) are
         typeset and the one that draws the snip most closely is kept (``core.render_match``; several renderers, e.g.
         one per font, are tried in turn), refined where it draws it nearly (``core.variants``); without one, the most
-        confident reading. Either is written in the checkpoint's ``output_spelling`` (``core.spelling``)."""
+        confident reading. Either is made typesettable (``typesettable``) and written in the checkpoint's
+        ``output_spelling`` (``core.spelling``)."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
         nbest = renderer is not None
@@ -172,20 +182,25 @@ class Recognizer:
         chosen: list[tuple[_Reading, float | None]] = [(r, None) for r in first]
         if renderer is not None:
             chosen = self._closest_renderings(opened, readings, renderer)
-        chosen = [(self._spelled(r), dist) for r, dist in chosen]
+        chosen = [(self._written(r), dist) for r, dist in chosen]
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         preds = [self._prediction(d, a, *grid, ms, dist) for (d, grid, a), dist in chosen]
-        firsts = [" ".join(spelled(self.vocab.decode(f[0].ids), cfg.output_spelling)) for f in first]
+        firsts = [" ".join(self._written_tokens(self.vocab.decode(f[0].ids))) for f in first]
         return [p if p.latex == f else dataclasses.replace(p, first_choice=f) for p, f in zip(preds, firsts, strict=True)]
 
-    def _spelled(self, reading: _Reading) -> _Reading:
-        """``reading`` in the checkpoint's ``output_spelling`` (``core.spelling``), held to its new tokens where
-        that changes them (the model's probabilities and attention for the tokens shown)."""
+    def _written_tokens(self, tokens: list[str]) -> list[str]:
+        """``tokens`` as the app writes them: typesettable (``typesettable``), in the checkpoint's
+        ``output_spelling`` (``core.spelling``)."""
+        return spelled(typesettable(tokens), self.preprocess_config.output_spelling)
+
+    def _written(self, reading: _Reading) -> _Reading:
+        """``reading`` as the app writes it (``_written_tokens``), held to its new tokens where that changes them
+        (the model's probabilities and attention for the tokens shown)."""
         tokens = self.vocab.decode(reading[0].ids)
-        respelled = spelled(tokens, self.preprocess_config.output_spelling)
-        if respelled == tokens or not all(t in self.vocab for t in respelled):
+        written = self._written_tokens(tokens)
+        if written == tokens or not all(t in self.vocab for t in written):
             return reading
-        return self._held_to(reading, " ".join(respelled))
+        return self._held_to(reading, " ".join(written))
 
     def _heads(self) -> dict[str, Im2Latex]:
         """The checkpoint's heads by name: "main", and "wide" / "tall" where it has them."""
@@ -241,9 +256,10 @@ class Recognizer:
         """Per image, the reading whose rendering is closest to it (the most confident of equals), or the most
         confident reading where none is close (``core.render_match.choose``); with that rendering's distance."""
         ordered = [sorted(readings[i], key=lambda r: -r[0].score) for i in range(len(images))]
-        latex = [[" ".join(self.vocab.decode(r[0].ids)) for r in rs] for rs in ordered]
+        # made typesettable first: TeX refuses a row with more cells than columns, or a \right without its \left
+        latex = [[" ".join(typesettable(self.vocab.decode(r[0].ids))) for r in rs] for rs in ordered]
         # after the model's readings, the most confident one's spacing variants (core.spacing)
-        variants = [[" ".join(t) for t in spacing_variants(self.vocab.decode(rs[0][0].ids))
+        variants = [[" ".join(t) for t in spacing_variants(typesettable(self.vocab.decode(rs[0][0].ids)))
                      if all(w in self.vocab for w in t) and " ".join(t) not in texts]
                     for rs, texts in zip(ordered, latex, strict=True)]
         snips = [render_match.snip_ink(im, self.preprocess_config) for im in images]
