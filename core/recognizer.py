@@ -222,10 +222,10 @@ class Recognizer:
             groups.setdefault(cfg.head_for(a.shape[-2], a.shape[-1], extra), []).append(i)
         readings: dict[int, list[_Reading]] = {}
         for name, idx in groups.items():
-            ranked = name == "tall" and beam > 1 and cfg.tall_coverage > 0
+            ranked = name != "main" and beam > 1 and cfg.coverage_weight > 0  # the heads of enlarged canvases
             hyps, grid = self._decode(models[name], [arrays[i] for i in idx], beam, nbest or ranked)
             if ranked:
-                hyps = [self._ranked_by_coverage(hs, arrays[i], grid, [arrays[k] for k in idx], nbest, cfg.tall_coverage)
+                hyps = [self._ranked_by_coverage(hs, arrays[i], grid, [arrays[k] for k in idx], nbest, cfg.coverage_weight)
                         for i, hs in zip(idx, hyps, strict=True)]
             readings.update({i: [(d, grid, arrays[i]) for d in hs] for i, hs in zip(idx, hyps, strict=True)})
         if reread_unsure:
