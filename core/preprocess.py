@@ -87,12 +87,6 @@ class PreprocessConfig:
     # False: the tall head alone (the default).
     tall_also_shrunk: bool = False
     tall_margin: float = 0.0
-    # Coverage of enlarged snips' ink (beam search only; used by core.recognizer, core.coverage): with C > 0 each
-    # hypothesis of the beam of a head that reads enlarged canvases (wide, tall) is ranked by its confidence plus
-    # C x (its coverage penalty - the best-covered hypothesis's), the penalty being the mean over the inked cells of
-    # the feature grid of log(min(attention received, 1)), so that a reading that skips a row of a matrix or a
-    # stretch of a long formula ranks below one that reads it. 0: the confidence alone (the default).
-    coverage_weight: float = 0.0
     # The spelling convention of the readings (used by core.recognizer; core.spelling): "im2latex" rewrites the
     # kept reading to the spelling im2latex uses most wherever spellings draw the same (`{ \frac a b }` ->
     # `\frac a b`, `\ast` -> `*`, ...), the convention of labels trained with `--label-style im2latex`.
@@ -150,7 +144,7 @@ class PreprocessConfig:
 
 
 _MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height", "ink_percentile",
-                "tall_also_shrunk", "tall_margin", "coverage_weight", "solid_ink"}  # the other settings must be positive
+                "tall_also_shrunk", "tall_margin", "solid_ink"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:

@@ -17,7 +17,6 @@ from torch import nn
 from core import render_match
 from core.array_columns import fit_array_columns
 from core.checkpoint import Checkpoint, load_checkpoint
-from core.coverage import coverage_penalty, ink_cells
 from core.decode import Decoded, beam_search, beam_search_nbest, forced, greedy
 from core.delimiters import balance_delimiters
 from core.device import autocast, autocast_dtype, cpu_has_bf16, pick_device
@@ -222,32 +221,11 @@ class Recognizer:
             groups.setdefault(cfg.head_for(a.shape[-2], a.shape[-1], extra), []).append(i)
         readings: dict[int, list[_Reading]] = {}
         for name, idx in groups.items():
-            ranked = name != "main" and beam > 1 and cfg.coverage_weight > 0  # the heads of enlarged canvases
-            hyps, grid = self._decode(models[name], [arrays[i] for i in idx], beam, nbest or ranked)
-            if ranked:
-                hyps = [self._ranked_by_coverage(hs, arrays[i], grid, [arrays[k] for k in idx], nbest, cfg.coverage_weight)
-                        for i, hs in zip(idx, hyps, strict=True)]
+            hyps, grid = self._decode(models[name], [arrays[i] for i in idx], beam, nbest)
             readings.update({i: [(d, grid, arrays[i]) for d in hs] for i, hs in zip(idx, hyps, strict=True)})
         if reread_unsure:
             self._retry_unsure(images, cfg, groups.get("main", []), readings, beam, nbest)
         return readings, groups
-
-    @staticmethod
-    def _ranked_by_coverage(
-        hyps: list[Decoded], canvas: torch.Tensor, grid: tuple[int, int], batch: list[torch.Tensor], nbest: bool,
-        weight: float,
-    ) -> list[Decoded]:
-        """A beam's hypotheses of ``canvas`` with ``weight`` x their coverage penalty (``core.coverage``) beyond the
-        best-covered one's added to their confidence, best first (only the best without ``nbest``). ``batch``: the canvases decoded with it,
-        whose padded size gives the grid's cell size."""
-        height, width = max(a.shape[-2] for a in batch), max(a.shape[-1] for a in batch)
-        ink = ink_cells(canvas, grid, (height // grid[0], width // grid[1]))
-        penalties = [coverage_penalty(d.alphas, ink) for d in hyps]
-        # relative to the best-covered hypothesis: that one keeps its confidence, which the tall rule compares
-        # with the shrunk reading's (tall_margin)
-        ranked = sorted((dataclasses.replace(d, score=d.score + weight * (p - max(penalties)))
-                         for d, p in zip(hyps, penalties, strict=True)), key=lambda d: -d.score)
-        return ranked if nbest else ranked[:1]
 
     def _retry_unsure(
         self,

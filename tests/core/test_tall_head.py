@@ -113,33 +113,3 @@ def test_tall_snip_also_read_shrunk_keeps_the_more_confident(three_heads: Path, 
     # ... unless it must beat the shrunk reading by a margin wider than the whole score range
     sure.preprocess_config = dataclasses.replace(sure.preprocess_config, tall_margin=100.0)
     assert sure.recognize(tall).latex == as_shrunk.latex
-
-
-def test_a_tall_beam_is_ranked_by_how_much_ink_its_attention_covered(three_heads: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With ``coverage_weight`` the tall (and wide) head's beam hypotheses are ranked by confidence + weight x
-    (coverage penalty beyond the best-covered one's): the best-covered keeps its own confidence. Greedy reads and
-    the main head's beams are never ranked so."""
-    tall, short = _stacked("x + 1", 3), draw("x + 1")
-    rec = Recognizer.load(three_heads, "cpu")
-    rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_glyph_heights=())
-    plain = rec.recognize_batch([tall, short], beam=3)
-    seen: list[int] = []
-
-    def penalty(alphas: torch.Tensor, ink: object) -> float:  # the shortest reading skipped the most ink
-        seen.append(alphas.shape[0])
-        return -100.0 / (1 + alphas.shape[0])
-
-    monkeypatch.setattr("core.recognizer.coverage_penalty", penalty)
-    assert [p.latex for p in rec.recognize_batch([tall, short], beam=3)] == [p.latex for p in plain] and not seen
-    rec.preprocess_config = dataclasses.replace(rec.preprocess_config, coverage_weight=1.0)
-    assert rec.recognize_batch([tall, short])[0].latex == plain[0].latex and not seen  # greedy: one reading
-    out = rec.recognize_batch([tall, short], beam=3)
-    assert len(seen) >= 2 and out[1].latex == plain[1].latex  # only the tall snip's hypotheses were measured
-    assert len(out[0].tokens) == max(seen) > len(plain[0].tokens)  # the longest reading ranks first now
-    assert out[0].model_input.shape[0] > rec.preprocess_config.height
-    seen.clear()
-    rec.recognize_batch([short], beam=3)
-    assert not seen  # the main head's beam: never ranked so
-    rec.recognize_batch([draw(LONG)], beam=3)
-    assert seen  # the wide head's beam is
-
