@@ -4,7 +4,7 @@ A reading of a matrix can count its columns wrong: the decoder writes the column
 cells, and on a tall snip it sometimes names fewer columns than a row then fills. TeX refuses such a formula
 ("Extra alignment tab has been changed to \\cr"), so the preview and the render check could not draw it. Measured
 on the 91 tall validation formulas of im2latex (stage 12, greedy): 18 readings had such an array (20%); on the
-6,734 rendered test-subset formulas, 20.
+6,734 rendered test-subset formulas (stage 11, greedy), 20.
 
 ``fit_array_columns`` adds the missing columns, each a copy of the spec's last letter (``{ c c }`` with a row of
 three cells -> ``{ c c c }``). Only specs of plain ``l`` / ``c`` / ``r`` letters are touched; a spec that names

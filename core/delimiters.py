@@ -4,9 +4,9 @@ TeX pairs every ``\\left`` with a ``\\right`` in the same group and refuses a fo
 ("Extra \\right", "Missing \\right. inserted"). The image cannot show the invisible half of a pair: an evaluation
 bar is written ``\\left. \\frac { d f } { d x } \\right| _ { x = 0 }``, a system of equations ``\\left\\{
 \\begin{array} .. \\end{array} \\right.``, so a reading can lose it and the preview and the render check could not
-typeset the reading. Measured on the 6,734 rendered test-subset formulas (stage 12, greedy): TeX refused 78
+typeset the reading. Measured on the 6,734 rendered test-subset formulas (stage 11, greedy): TeX refused 78
 readings; with arrays fitted (``core.array_columns``) 58, with this too 10 (braces that do not balance, and the
-like). On the 91 tall validation formulas: 28, then 11, then 5.
+like). On the 91 tall validation formulas (stage 12, greedy): 28, then 11, then 5.
 
 ``balance_delimiters`` inserts ``\\left.`` before an unmatched ``\\right``: after the last relation (``=``,
 ``\\equiv``, ...) that precedes it in its group, else at the group's start; and ``\\right.`` after an unmatched
