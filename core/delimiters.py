@@ -19,12 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# what may follow \left / \right in one token (core.normalize joins them): \leftarrow or \lefteqn are no such pair
-DELIMITERS = frozenset(
-    [".", "(", ")", "[", "]", "/", "<", ">", "|", "\\|", "\\{", "\\}", "\\langle", "\\rangle", "\\vert", "\\Vert",
-     "\\lbrace", "\\rbrace", "\\lbrack", "\\rbrack", "\\lceil", "\\rceil", "\\lfloor", "\\rfloor", "\\uparrow",
-     "\\downarrow", "\\updownarrow", "\\Uparrow", "\\Downarrow", "\\Updownarrow", "\\backslash"]
-)
+from core.variants import sized_delimiter
+
 RELATIONS = frozenset(["=", "\\equiv", "\\approx", "\\simeq", "\\sim", "\\cong", "\\neq", "<", ">", "\\leq", "\\geq",
                        "\\ll", "\\gg", "\\propto", "\\rightarrow", "\\to", "\\longrightarrow", "\\Rightarrow", ":="])
 # what may stand after an unmatched \left's group content, and stays after the \right. put in for it
@@ -32,13 +28,14 @@ CLOSING_PUNCTUATION = frozenset([",", ".", ";", "\\,", "\\;", "\\:", "\\!", "~",
 
 
 def is_left(token: str) -> bool:
-    """``\\left`` + a delimiter as one token (``\\left(``, ``\\left.``), not an arrow."""
-    return token.startswith("\\left") and token[5:] in DELIMITERS
+    """``\\left`` + a delimiter as one token (``\\left(``, ``\\left.``; ``core.variants.sized_delimiter``), not an
+    arrow or ``\\lefteqn``."""
+    return (sized := sized_delimiter(token)) is not None and sized[1]
 
 
 def is_right(token: str) -> bool:
     """``\\right`` + a delimiter as one token (``\\right)``, ``\\right|``), not an arrow."""
-    return token.startswith("\\right") and token[6:] in DELIMITERS
+    return (sized := sized_delimiter(token)) is not None and not sized[1]
 
 
 def balance_delimiters(tokens: Sequence[str]) -> list[str]:
