@@ -259,9 +259,9 @@ class Recognizer:
         # made typesettable first: TeX refuses a row with more cells than columns, or a \right without its \left
         latex = [[" ".join(typesettable(self.vocab.decode(r[0].ids))) for r in rs] for rs in ordered]
         # after the model's readings, the most confident one's spacing variants (core.spacing)
-        variants = [[" ".join(t) for t in spacing_variants(typesettable(self.vocab.decode(rs[0][0].ids)))
+        variants = [[" ".join(t) for t in spacing_variants(texts[0].split())
                      if all(w in self.vocab for w in t) and " ".join(t) not in texts]
-                    for rs, texts in zip(ordered, latex, strict=True)]
+                    for texts in latex]
         snips = [render_match.snip_ink(im, self.preprocess_config) for im in images]
         chosen = render_match.choose(snips, [t + v for t, v in zip(latex, variants, strict=True)],
                                      [renderer] if callable(renderer) else list(renderer), refine=self._refinements)
