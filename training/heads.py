@@ -9,7 +9,7 @@ from MAIN or from a descendant with the same body) reads the snips that its canv
 wider (``max_width`` > ``width``) or taller (``max_height`` > ``height``) canvas. The output keeps
 MAIN's tensors and adds WIDE's head tensors under ``wide.`` (see ``core.checkpoint``); its
 preprocessing is WIDE's, which may differ from MAIN's only in the long-formula settings
-(``max_width``, ``max_height``, ``min_fit_scale``), so MAIN reads what it always read. The provenance keeps both inputs' (``wide_head``: WIDE's).
+(``max_width``, ``max_height``, ``min_fit_scale``), so MAIN reads what it always read. The provenance keeps both inputs' (``wide_head``: WIDE's), each shared ancestor once (``training.provenance``).
 
 A head trained before MAIN's last body blocks were trained further (``latexsnip train --train-last-blocks``) is
 joined with its own copy of those blocks (``core.checkpoint``): it reads as it did. Any other body difference is
@@ -39,6 +39,7 @@ from core.checkpoint import (
 )
 from core.errors import CheckpointError
 from training.export import parse_metrics
+from training.provenance import compact
 
 LONG_FORMULA_SETTINGS = {"max_width", "max_height", "min_fit_scale"}
 
@@ -98,8 +99,8 @@ def join_heads(main: Checkpoint, wide: Checkpoint, tall: Checkpoint | None = Non
             if is_head_tensor(k) or k in own:
                 state[HEAD_PREFIXES[name] + k] = (v.to(dtype) if v.is_floating_point() else v).clone()  # own storage
         provenance[f"{name}_head"] = {"source": extra.source, "provenance": extra.provenance}
-    # the body is MAIN's, so are its int8 ranges (training.int8_ranges)
-    return Checkpoint(main.model_config, main.vocab, pre, state, provenance, {}, "<joined>", main.int8_body)
+    # the body is MAIN's, so are its int8 ranges (training.int8_ranges); every shared ancestor is kept once
+    return Checkpoint(main.model_config, main.vocab, pre, state, compact(provenance), {}, "<joined>", main.int8_body)
 
 
 def own_body_tensors(main: Checkpoint, extra: Checkpoint, name: str) -> set[str]:

@@ -36,3 +36,18 @@ def test_compact_is_idempotent_and_leaves_plain_provenance_alone() -> None:
     assert compact(flat) == flat
     ref = flat["averaged_from"][1]["provenance"]
     assert isinstance(ref, str) and flat["lineage"][ref]["data"] == "mix2"
+
+
+def test_joined_heads_share_their_ancestors_with_the_main_model() -> None:
+    """training.heads joins a main model with heads trained from it: their histories are kept once."""
+    main = _stages(4, squash=True)
+    tall = compact({"data": "tallonly", "steps": 700, "init_from": "main", "init_head": "tall", "init_provenance": main})
+    joined_nested = {**expand(main), "wide_head": {"source": "m.safetensors", "provenance": expand(main)},
+                     "tall_head": {"source": "t.safetensors", "provenance": expand(tall)}}
+    flat = compact({**main, "wide_head": {"source": "m.safetensors", "provenance": main},
+                    "tall_head": {"source": "t.safetensors", "provenance": tall}})
+    assert len(json.dumps(flat)) < len(json.dumps(main)) + 1500  # two small records more, no history copied
+    assert isinstance(flat["tall_head"]["provenance"], str) and "lineage" not in flat["tall_head"]
+    assert flat["lineage"][flat["tall_head"]["provenance"]]["data"] == "tallonly"
+    assert expand(flat) == joined_nested
+    assert compact(joined_nested) == flat
