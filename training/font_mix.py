@@ -10,7 +10,7 @@ Computer Modern (``--variants`` picks them, and can add low-resolution binarized
 at 110 / 135 dpi, or pages drawn as PDF viewers draw them: ``poppler-100``, ``mupdf-100``,
 ``poppler-150``, ``training.viewer_render``, kept with 16 grays instead of the pack's 4), adds as many
 Computer Modern images from PACK (or, with ``--base all``, every training image of PACK), copies PACK's
-val split.
+val split (if it has one).
 
 ``--favour`` names a TSV (column ``formula_norm`` or ``formula``; only the rows of
 ``--favour-split`` when it has a split column): the training formulas of PACK listed there (for us the genuine im2latex val formulas, the in-domain part of the training set)
@@ -47,7 +47,7 @@ from PIL import Image
 
 from core.errors import LatexSnipError
 from training.evaluate import gold_formulas
-from training.pack import PackError, encode_png, read_pack, write_pack
+from training.pack import PackError, encode_png, read_pack, read_pack_meta, write_pack
 from training.render import render_formulas
 from training.respace import respace
 from training.viewer_render import ViewerMissingError, check_viewer, viewer_snips
@@ -189,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         formulas, pngs = read_pack(args.pack, "train")
-        val = read_pack(args.pack, "val")
+        # a pack of training formulas alone (e.g. synthetic ones) has no val split to copy
+        val = read_pack(args.pack, "val") if "val" in read_pack_meta(args.pack).get("splits", {}) else ([], [])  # type: ignore[operator]
     except PackError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -88,6 +88,15 @@ def test_without_favour_the_mix_is_unchanged(pack: str, tmp_path: Path, rendered
     assert len(train) == 3 * 3 + 3 * 3  # renders + as many pack images (--base same)
 
 
+def test_a_pack_without_val_gives_a_mix_without_val(tmp_path: Path, rendered: list[tuple[str, list[str]]]) -> None:
+    """A pack of training formulas alone (``latexsnip data build`` of a synthetic list) has no val split."""
+    only_train = str(tmp_path / "train_only")
+    write_pack(only_train, {"train": [(f"x _ {{ {i} }}", _image(i)) for i in range(4)]})
+    out = str(tmp_path / "mix")
+    assert font_mix.main(["--pack", only_train, "--out", out, "--n", "2", "--workers", "1"]) == 0
+    assert len(read_pack(out, "train")[0]) == 2 * 3 + 4 and read_pack(out, "val")[0] == []  # the pack has only 4
+
+
 def test_base_limit_keeps_the_favoured_and_a_random_rest(
     pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]]
 ) -> None:
