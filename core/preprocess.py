@@ -58,6 +58,11 @@ class PreprocessConfig:
     # `min_fit_scale` to fit `height` gets a taller canvas, up to `max_height` px, in steps of ROW_PX.
     # 0: canvases are never taller than `height` (the default for a new model).
     max_height: int = 0
+    # With S > 0 the tall rule uses S instead of `min_fit_scale`: a formula that would have to shrink below S to fit
+    # `height` gets the taller canvas. A three-row array shrunk by 0.8-0.9 still fits 64 px, and the main head, which
+    # never saw one so squeezed (its training formulas fit 64 px unscaled), reads it with its middle row left out.
+    # 0: `min_fit_scale` (the default, as every checkpoint before this field).
+    tall_fit_scale: float = 0.0
     # Faint ink: with P > 0 a pixel is ink when darker than the midpoint between the background and the P-th
     # percentile of the pixels darker than 0.9 (kept within 0.5-0.9). Anti-aliased screen snips draw thin
     # strokes lighter than 0.5 even after the contrast stretch; at the fixed 0.5 their glyphs fall apart
@@ -144,7 +149,7 @@ class PreprocessConfig:
 
 
 _MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height", "ink_percentile",
-                "tall_also_shrunk", "tall_margin", "solid_ink"}  # the other settings must be positive
+                "tall_also_shrunk", "tall_margin", "solid_ink", "tall_fit_scale"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:
@@ -323,7 +328,8 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
         if max(s, 1.0 / s) > cfg.keep_scale_within:
             scale = s
     ch, cw = crop.shape
-    scale = min(_fit(scale, cw, cfg.width, cfg.max_width, cfg), _fit(scale, ch, cfg.height, cfg.max_height, cfg))
+    scale = min(_fit(scale, cw, cfg.width, cfg.max_width, cfg.pad, cfg.min_fit_scale),
+                _fit(scale, ch, cfg.height, cfg.max_height, cfg.pad, cfg.tall_fit_scale or cfg.min_fit_scale))
     nh, nw = max(1, round(ch * scale)), max(1, round(cw * scale))
     if (nh, nw) != (ch, cw):
         pil = Image.fromarray((crop * 255.0 + 0.5).astype(np.uint8))
@@ -337,12 +343,12 @@ def preprocess_array(image: Image.Image | np.ndarray, cfg: PreprocessConfig = Pr
     return canvas
 
 
-def _fit(scale: float, size: int, room: int, max_room: int, cfg: PreprocessConfig) -> float:
+def _fit(scale: float, size: int, room: int, max_room: int, pad: int, min_fit: float) -> float:
     """The scale that fits ``size`` px of ink (at ``scale``) into a canvas side of ``room`` px, or, when
-    that would shrink it below ``min_fit_scale`` and ``max_room`` > ``room``, into up to ``max_room``."""
-    fit = (room - 2 * cfg.pad) / size
-    if max_room > room and fit < scale * cfg.min_fit_scale:
-        return min(scale * cfg.min_fit_scale, (max_room - 2 * cfg.pad) / size)
+    that would shrink it below ``min_fit`` and ``max_room`` > ``room``, into up to ``max_room``."""
+    fit = (room - 2 * pad) / size
+    if max_room > room and fit < scale * min_fit:
+        return min(scale * min_fit, (max_room - 2 * pad) / size)
     return min(scale, fit)
 
 

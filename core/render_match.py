@@ -101,7 +101,7 @@ def comparison_config(cfg: PreprocessConfig) -> PreprocessConfig:
     canvas: nothing shrunk to fit, no padding, no blur; thin strokes not darkened (``INK_LEVELS`` compare them)."""
     return replace(
         cfg, keep_scale_within=float("inf"), pad=0, height=16, width=16, max_height=1 << 13, max_width=1 << 14,
-        min_fit_scale=1.0, trim_multiple=1, upscale_blur=0.0, retry_glyph_heights=(), solid_ink=0.0,
+        min_fit_scale=1.0, tall_fit_scale=0.0, trim_multiple=1, upscale_blur=0.0, retry_glyph_heights=(), solid_ink=0.0,
     )
 
 

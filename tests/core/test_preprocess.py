@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -17,6 +19,7 @@ from core.preprocess import (
     preprocess,
     preprocess_array,
 )
+from core.render_match import snip_ink
 from tests.core.helpers import draw
 
 CFG = PreprocessConfig()
@@ -173,6 +176,24 @@ def test_tall_formula_gets_a_taller_canvas_instead_of_shrinking_much() -> None:
     assert huge.shape[0] == 128 and _ink_box(huge)[0] <= 128 - 2 * tall.pad + 1
     assert canvas_height(56, tall) == 64 and canvas_height(57, tall) == 80 and canvas_height(500, tall) == 128
     assert canvas_height(500, base) == 64 and not base.heightens and tall.heightens and tall.enlarges
+
+
+def test_tall_fit_scale_gives_the_taller_canvas_sooner() -> None:
+    """A four-row stack that fits 64 px shrunk by ~0.85 keeps the normal canvas under min_fit_scale 0.8, and gets
+    the taller one, shrunk only to tall_fit_scale, under 0.95; one long line is not affected."""
+    tall = PreprocessConfig(trim_multiple=32, max_width=448, max_height=128, min_fit_scale=0.8)
+    sooner = replace(tall, tall_fit_scale=0.95)
+    four = _stack(4)
+    native = _ink_box(preprocess_array(four, PreprocessConfig(trim_multiple=32, height=1024)))[0]
+    assert 0.8 < (tall.height - 2 * tall.pad) / native < 0.95
+    assert preprocess_array(four, tall).shape[0] == 64
+    out = preprocess_array(four, sooner)
+    assert out.shape[0] > 64 and abs(_ink_box(out)[0] - 0.95 * native) <= 2
+    line = draw("x + y = 1 + x + y = 2 + x + y = 3 + x + y = 4 + x + y = 5 + x + y = 6 + x + y = 7")
+    assert np.array_equal(preprocess_array(line, sooner), preprocess_array(line, tall))
+    assert np.array_equal(preprocess_array(four, replace(tall, tall_fit_scale=0.8)), preprocess_array(four, tall))
+    # the render check compares snips at their own size, whatever the tall rule
+    assert np.array_equal(snip_ink(four, sooner), snip_ink(four, tall))
 
 
 def test_config_overrides_from_json() -> None:
