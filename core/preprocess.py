@@ -92,6 +92,11 @@ class PreprocessConfig:
     # False: the tall head alone (the default).
     tall_also_shrunk: bool = False
     tall_margin: float = 0.0
+    # With the render check (and `tall_also_shrunk`): both readings of a snip on a taller canvas stay candidates, the
+    # one `tall_margin` prefers first, and the check keeps whichever draws the snip more closely. A shrunk reading
+    # that left a row out can be the surer one and still draw another picture. False: the preferred reading's
+    # hypotheses alone (the default).
+    tall_render_both: bool = False
     # The spelling convention of the readings (used by core.recognizer; core.spelling): "im2latex" rewrites the
     # kept reading to the spelling im2latex uses most wherever spellings draw the same (`{ \frac a b }` ->
     # `\frac a b`, `\ast` -> `*`, ...), the convention of labels trained with `--label-style im2latex`.
@@ -149,7 +154,7 @@ class PreprocessConfig:
 
 
 _MAY_BE_ZERO = {"pad", "min_side", "trim_multiple", "upscale_blur", "max_width", "max_height", "ink_percentile",
-                "tall_also_shrunk", "tall_margin", "solid_ink", "tall_fit_scale"}  # the other settings must be positive
+                "tall_also_shrunk", "tall_margin", "solid_ink", "tall_fit_scale", "tall_render_both"}  # the other settings must be positive
 
 
 def config_with(cfg: PreprocessConfig, overrides: str) -> PreprocessConfig:

@@ -171,17 +171,23 @@ class Recognizer:
         cfg = self.preprocess_config
         readings, groups = self._readings(opened, cfg, beam, nbest, reread_unsure)
         tall = groups.get("tall", [])
+        preferred: dict[int, _Reading] = {}  # snips whose readings by two heads both stay candidates: the preferred one
         if tall and cfg.tall_also_shrunk:
             # each tall snip read again as without the tall rule: shrunk to ``height`` by the main or wide head;
-            # the tall head's readings stay only where they are more confident by more than ``tall_margin``
+            # the tall head's readings stay only where they are more confident by more than ``tall_margin`` (with
+            # ``tall_render_both`` and a renderer, both stay, and the render check chooses)
             again, _ = self._readings([opened[i] for i in tall], dataclasses.replace(cfg, max_height=0), beam, nbest, reread_unsure)
             for k, i in enumerate(tall):
-                if max(r[0].score for r in again[k]) + cfg.tall_margin > max(r[0].score for r in readings[i]):
+                shrunk_surer = max(r[0].score for r in again[k]) + cfg.tall_margin > max(r[0].score for r in readings[i])
+                if renderer is not None and cfg.tall_render_both:
+                    preferred[i] = max(again[k] if shrunk_surer else readings[i], key=lambda r: r[0].score)
+                    readings[i] = readings[i] + again[k]
+                elif shrunk_surer:
                     readings[i] = again[k]
-        first = [max(readings[i], key=lambda r: r[0].score) for i in range(len(opened))]
+        first = [preferred.get(i) or max(readings[i], key=lambda r: r[0].score) for i in range(len(opened))]
         chosen: list[tuple[_Reading, float | None]] = [(r, None) for r in first]
         if renderer is not None:
-            chosen = self._closest_renderings(opened, readings, renderer)
+            chosen = self._closest_renderings(opened, readings, renderer, first)
         chosen = [(self._written(r), dist) for r, dist in chosen]
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         preds = [self._prediction(d, a, *grid, ms, dist) for (d, grid, a), dist in chosen]
@@ -251,11 +257,13 @@ class Recognizer:
 
     def _closest_renderings(
         self, images: list[Image.Image | np.ndarray], readings: dict[int, list[_Reading]],
-        renderer: Renderer | Sequence[Renderer],
+        renderer: Renderer | Sequence[Renderer], first: list[_Reading],
     ) -> list[tuple[_Reading, float | None]]:
-        """Per image, the reading whose rendering is closest to it (the most confident of equals), or the most
-        confident reading where none is close (``core.render_match.choose``); with that rendering's distance."""
-        ordered = [sorted(readings[i], key=lambda r: -r[0].score) for i in range(len(images))]
+        """Per image, the reading whose rendering is closest to it (of equals, ``first`` and then the most confident),
+        or ``first`` where none is close (``core.render_match.choose``); with that rendering's distance. ``first`` is
+        the model's choice: the most confident reading, or the one the tall rule prefers."""
+        ordered = [[f, *sorted((r for r in readings[i] if r is not f), key=lambda r: -r[0].score)]
+                   for i, f in enumerate(first)]
         # made typesettable first: TeX refuses a row with more cells than columns, or a \right without its \left
         latex = [[" ".join(typesettable(self.vocab.decode(r[0].ids))) for r in rs] for rs in ordered]
         # after the model's readings, the most confident one's spacing variants (core.spacing)

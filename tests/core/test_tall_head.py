@@ -4,8 +4,10 @@ normal height to the wide head, the rest to the main head."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -113,3 +115,36 @@ def test_tall_snip_also_read_shrunk_keeps_the_more_confident(three_heads: Path, 
     # ... unless it must beat the shrunk reading by a margin wider than the whole score range
     sure.preprocess_config = dataclasses.replace(sure.preprocess_config, tall_margin=100.0)
     assert sure.recognize(tall).latex == as_shrunk.latex
+
+
+class _Draws:
+    """A renderer that draws ``target`` as the snip itself and every other text as something else."""
+
+    def __init__(self, snip: Image.Image, target: str) -> None:
+        self.snip, self.target = snip, target
+        self.seen: list[str] = []
+
+    def __call__(self, texts: Sequence[str], scale: float = 1.0) -> list[np.ndarray | None]:
+        self.seen.extend(texts)
+        other = np.asarray(draw("1 + 2 = 3 = 3"))
+        return [np.asarray(self.snip) if t == self.target else other for t in texts]
+
+
+def test_tall_render_both_lets_the_render_check_choose_between_the_heads(three_heads: Path, tmp_path: Path) -> None:
+    tall = _stacked("x + 1", 3)
+    shrunk = Recognizer.load(three_heads, "cpu")
+    shrunk.preprocess_config = dataclasses.replace(shrunk.preprocess_config, max_height=0)
+    as_shrunk = shrunk.recognize(tall).latex
+    # a sure tall head (<eos> at once): the margin keeps its reading, and the check sees only its hypotheses
+    sure = Recognizer.load(_with_tall_eos(three_heads, tmp_path / "sure.safetensors", 10.0, tall_also_shrunk=True), "cpu")
+    sure.preprocess_config = dataclasses.replace(sure.preprocess_config, retry_glyph_heights=())
+    renderer = _Draws(tall, as_shrunk)
+    assert sure.recognize(tall, beam=2, renderer=renderer).latex == "" and as_shrunk not in renderer.seen
+    # with tall_render_both the shrunk reading is a candidate too, and it draws the snip
+    sure.preprocess_config = dataclasses.replace(sure.preprocess_config, tall_render_both=True)
+    both = sure.recognize(tall, beam=2, renderer=_Draws(tall, as_shrunk))
+    assert both.latex == as_shrunk and both.render_distance == 0.0 and both.first_choice == ""
+    # where no candidate draws it, the reading the margin prefers stays
+    assert sure.recognize(tall, beam=2, renderer=_Draws(tall, "nothing of these")).latex == ""
+    # without a renderer the setting changes nothing
+    assert sure.recognize(tall, beam=2).latex == ""
