@@ -151,7 +151,9 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> None:
             os.unlink(tmp)
 
 
-def _dataclass_from(cls: type, data: Any, what: str, path: Path) -> Any:
+def dataclass_from(cls: type, data: Any, what: str, path: Path) -> Any:
+    """``cls(**data)`` from saved metadata, or a CheckpointError naming ``path`` and ``what`` (a missing section,
+    fields made by a newer latexsnip, bad values) instead of a TypeError."""
     if not isinstance(data, dict):
         raise CheckpointError(f"{path}: metadata has no {what} section")
     names = {f.name for f in fields(cls)}
@@ -206,10 +208,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         vocab = Vocab(tuple(meta["vocab"]))
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: bad vocabulary in metadata ({e})") from None
-    cfg = _dataclass_from(ModelConfig, meta.get("model"), "model", path)
+    cfg = dataclass_from(ModelConfig, meta.get("model"), "model", path)
     if cfg.vocab_size != len(vocab):
         raise CheckpointError(f"{path}: model expects {cfg.vocab_size} tokens but the vocabulary has {len(vocab)}")
-    pre = _dataclass_from(PreprocessConfig, meta.get("preprocess"), "preprocess", path)
+    pre = dataclass_from(PreprocessConfig, meta.get("preprocess"), "preprocess", path)
     check_heads_used(state, pre, str(path))
     int8_body = meta.get("int8_body", {})
     if not isinstance(int8_body, dict) or not all(

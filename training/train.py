@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import os
+import pickle
 import signal
 import sys
 import time
@@ -18,11 +19,17 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from core.checkpoint import Checkpoint, clean_state_dict, load_checkpoint, save_checkpoint
+from core.checkpoint import (
+    Checkpoint,
+    clean_state_dict,
+    dataclass_from,
+    load_checkpoint,
+    save_checkpoint,
+)
 from core.config_json import with_overrides
 from core.decode import greedy
 from core.device import autocast, autocast_dtype, pick_device
-from core.errors import ConfigError, LatexSnipError
+from core.errors import CheckpointError, ConfigError, LatexSnipError
 from core.model import Im2Latex, ModelConfig, sequence_loss
 from core.preprocess import PreprocessConfig, config_with
 from core.vocab import PAD_ID, Vocab
@@ -135,7 +142,11 @@ class Trainer:
         state_path = self.out / STATE
         resume_state: dict[str, Any] | None = None
         if args.resume and state_path.is_file():
-            resume_state = torch.load(state_path, map_location="cpu", weights_only=True)
+            try:
+                resume_state = torch.load(state_path, map_location="cpu", weights_only=True)
+            except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as e:
+                raise CheckpointError(f"{state_path}: unreadable training state ({e}); resume from a copy, "
+                                      "or move it away to start a new run") from None
         elif args.resume:
             self.log_print(f"no {state_path} yet: starting a new run")
         # given on the command line: a resumed run takes them instead of its saved ones (e.g. to extend it)
@@ -143,7 +154,8 @@ class Trainer:
         # a resumed run that kept its validations' weights keeps doing so (the flag is not in its saved config)
         self.keep_val_weights = bool(args.keep_val_weights) or (resume_state is not None and (self.out / VAL_DIR).is_dir())
         if resume_state is not None:
-            self.cfg = dataclasses.replace(TrainConfig(**resume_state["train_config"]), **given)
+            saved = dataclass_from(TrainConfig, resume_state.get("train_config"), "train_config", state_path)
+            self.cfg = dataclasses.replace(saved, **given)
         else:
             self.cfg = TrainConfig(
                 batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup_steps, val_every=args.val_every,
@@ -166,8 +178,8 @@ class Trainer:
         )
         if resume_state is not None:
             self.vocab = Vocab(tuple(resume_state["vocab"]))
-            self.model_cfg = ModelConfig(**resume_state["model_config"])
-            self.pre = PreprocessConfig(**resume_state["preprocess"])
+            self.model_cfg = dataclass_from(ModelConfig, resume_state.get("model_config"), "model_config", state_path)
+            self.pre = dataclass_from(PreprocessConfig, resume_state.get("preprocess"), "preprocess", state_path)
         elif init_ckpt is not None:
             self.vocab, self.model_cfg = init_ckpt.vocab, init_ckpt.model_config
             self.pre = config_with(init_ckpt.preprocess, args.preprocess)

@@ -89,6 +89,20 @@ def test_resume_continues_where_it_stopped(pack: Path, tmp_path: Path) -> None:
     assert steps == sorted(steps)
 
 
+def test_a_state_it_cannot_resume_gets_a_clear_error(pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert train_main(_args(pack, out, "--max-steps", "2", "--val-every", "100")) == 0
+    state = torch.load(out / "last.pt", weights_only=True)
+    state["preprocess"]["a_later_setting"] = 1.0  # written by a newer latexsnip
+    torch.save(state, out / "last.pt")
+    assert train_main(_args(pack, out, "--max-steps", "4", "--val-every", "100", "--resume")) == 2
+    err = capsys.readouterr().err
+    assert "last.pt: unknown preprocess fields ['a_later_setting'] (made by a newer latexsnip?)" in err
+    (out / "last.pt").write_bytes(b"not a torch file")
+    assert train_main(_args(pack, out, "--max-steps", "4", "--val-every", "100", "--resume")) == 2
+    assert "last.pt: unreadable training state" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_sigkill_then_resume_loses_at_most_one_interval(pack: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
