@@ -46,8 +46,9 @@ from collections.abc import Sequence
 from PIL import Image
 
 from core.errors import LatexSnipError
+from training.data_load import available_splits
 from training.evaluate import gold_formulas
-from training.pack import PackError, encode_png, read_pack, read_pack_meta, write_pack
+from training.pack import PackError, encode_png, read_pack, write_pack
 from training.render import render_formulas
 from training.respace import respace
 from training.viewer_render import ViewerMissingError, check_viewer, viewer_snips
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         formulas, pngs = read_pack(args.pack, "train")
         # a pack of training formulas alone (e.g. synthetic ones) has no val split to copy
-        val = read_pack(args.pack, "val") if "val" in read_pack_meta(args.pack).get("splits", {}) else ([], [])  # type: ignore[operator]
+        val = read_pack(args.pack, "val") if "val" in available_splits(args.pack) else ([], [])
     except PackError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

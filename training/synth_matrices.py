@@ -27,15 +27,14 @@ Output: a TSV (``formula``, ``split`` = train, ``image``) for ``latexsnip data b
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from core.errors import LatexSnipError
+from training import data_build
 
 MAX_TOKENS = 150
 DELIMITERS = (("\\left(", "\\right)", 45), ("\\left[", "\\right]", 25), ("\\left|", "\\right|", 8),
@@ -201,22 +200,9 @@ class Generator:
 
 
 def read_formulas(path: str, split: str | None) -> list[str]:
-    """The formula column (``formula`` or ``formula_norm``) of a TSV, or the lines of a plain list."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise LatexSnipError(f"{path}: {e.strerror or e}") from None
-    lines = text.splitlines()
-    if not lines:
-        return []
-    header = lines[0].split("\t")
-    col = "formula_norm" if "formula_norm" in header else "formula" if "formula" in header else None
-    if col is None:
-        return [line for line in lines if line.strip()]
-    csv.field_size_limit(1 << 30)
-    rows = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
-    return [r[col] for r in rows if split is None or r.get("split", split) == split]
+    """The formulas of a formula file as ``latexsnip data build`` reads it (``training.data_build.read_formulas``:
+    a TSV with a ``formula`` / ``formula_norm`` column, only ``split``'s rows unless None, or a plain list)."""
+    return [row.formula for row in data_build.read_formulas(path, split)]
 
 
 def generate(formulas: Sequence[str], held_out: set[str], n: int, seed: int) -> list[tuple[str, str]]:
