@@ -13,30 +13,15 @@ copied as stored; images preprocessing refuses are left out, as reading them wou
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 from pathlib import Path
 
-from PIL import Image
-
 from core.checkpoint import dataclass_from, read_metadata
 from core.errors import LatexSnipError
-from core.preprocess import PreprocessConfig, config_with, preprocess_array
+from core.preprocess import PreprocessConfig, config_with
 from training.data_load import pack_png_to_canvas
 from training.pack import read_pack, write_pack
-
-
-def taller_canvas_indices(pngs: list[bytes], cfg: PreprocessConfig) -> list[int]:
-    """Indices of the pack images (as stored) that ``cfg`` reads on a canvas taller than ``cfg.height``."""
-    keep = []
-    for i, png in enumerate(pngs):
-        image = Image.open(io.BytesIO(pack_png_to_canvas(png)))
-        try:
-            if preprocess_array(image, cfg).shape[0] > cfg.height:
-                keep.append(i)
-        except LatexSnipError:
-            continue
-    return keep
+from training.wide_pack import on_wide_canvas
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                              Path(args.weights))
         cfg = config_with(cfg, args.preprocess)
         formulas, pngs = read_pack(args.pack, args.split)
-        keep = taller_canvas_indices(pngs, cfg)
+        # measured on the images as `latexsnip eval` reads a pack (hub-style, on the 320x64 canvas), not as stored
+        keep = [int(i) for i in on_wide_canvas([pack_png_to_canvas(png) for png in pngs], cfg, canvas="taller")]
         note = f"{args.pack} {args.split} items on a taller canvas with {args.weights}'s preprocessing {args.preprocess}"
         write_pack(args.out, {args.split: [(formulas[i], pngs[i]) for i in keep]}, already_encoded=True,
                    meta={"note": note.strip(), "indices": keep})
