@@ -13,7 +13,9 @@ DEBS := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended l
         fontconfig xvfb xdotool xclip trayer
 # Snips as PDF viewers draw them (training/viewer_render.py): bench/robustness.py's pdf_viewer variants and
 # training.font_mix's --variants poppler-100,mupdf-100,poppler-150. Poppler and MuPDF.
-BENCH_DEBS := poppler-utils mupdf-tools
+# Snips as web pages show them (training/web_render.py, the web_mathjax variants): librsvg draws MathJax's SVG,
+# MathJax itself comes from npm into training/mathjax (Node.js).
+BENCH_DEBS := poppler-utils mupdf-tools librsvg2-bin
 
 .PHONY: run test lint bench system-deps bench-deps
 
@@ -37,6 +39,10 @@ system-deps bench-deps:
 	    echo "installing Debian packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else echo "missing Debian packages (what needs them is skipped: TeX tests, bench variants):$$missing"; fi; \
+	fi
+	@if [ "$@" = bench-deps ]; then \
+	  if command -v npm >/dev/null; then cd training/mathjax && npm ci --no-audit --no-fund --silent; \
+	  else echo "npm not found: the web_mathjax variants are skipped (Debian: nodejs npm)"; fi; \
 	fi
 
 $(STAMP): pyproject.toml

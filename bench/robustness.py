@@ -1,8 +1,8 @@
 """Robustness of the shipped weights to how a formula image was made.
 
 Takes the first N test formulas of the im2latex subset, renders them once per variant (other
-fonts, other resolutions, a screen-like anti-aliased zoomed snip, dark mode, a loose hand-dragged
-crop, heavy JPEG) and decodes them with the shipped weights (greedy unless ``--beam`` says; ``--render-check``
+fonts, other resolutions, a screen-like anti-aliased zoomed snip, pages drawn by PDF viewers, formulas
+as web pages show MathJax's rendering, dark mode, a loose hand-dragged crop, heavy JPEG) and decodes them with the shipped weights (greedy unless ``--beam`` says; ``--render-check``
 keeps the hypothesis whose rendering draws the image most closely, as ``latexsnip eval --render-check``). Prints one JSON line per
 variant {variant, n_rendered, bleu, edit_score, exact_match, int8, int8_body}, then a Markdown table (to ``--out``
 when given; docs/robustness.md is a curated page, so the table is never written there unless asked).
@@ -44,6 +44,7 @@ from training.evaluate import gold_formulas
 from training.metrics import corpus_bleu, edit_score, exact_match
 from training.render import add_render_check_arguments, render_formulas, renderers_for
 from training.viewer_render import ViewerMissingError, viewer_snips
+from training.web_render import WebRendererMissingError, web_snips
 
 DEFAULT_TSV = "/work/shared/im2latex/formulas/hf_like_subset.tsv"
 SEED = 0
@@ -139,6 +140,18 @@ VARIANTS: list[Variant] = [
         "the same drawn by poppler at 150 dpi (the page zoomed to 150%, glyphs 1.5x bigger)",
         BASE,
         source=partial(viewer_snips, viewer="poppler", dpi=150),
+    ),
+    Variant(
+        "web_mathjax",
+        "MathJax's SVG (its own TeX fonts) drawn by librsvg at 16 px per em, anti-aliased (a web page at 100%)",
+        BASE,
+        source=web_snips,
+    ),
+    Variant(
+        "web_mathjax_zoom",
+        "the same at 24 px per em (the page zoomed to 150%, or a HiDPI screen)",
+        BASE,
+        source=partial(web_snips, zoom=1.5),
     ),
     Variant("dark_mode", "baseline inverted (light ink on black)", BASE, _invert),
     Variant(
@@ -374,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for v in variants:
         try:
             images, t_render = variant_images(v, formulas, args.workers, cache)
-        except ViewerMissingError as e:
+        except (ViewerMissingError, WebRendererMissingError) as e:
             print(f"skipped {v.name}: {e}", file=sys.stderr)
             continue
         for label, rec in zip(labels, recs, strict=True):

@@ -267,16 +267,24 @@ def ink_threshold(gray: np.ndarray, percentile: float) -> float:
     return min(0.9, max(0.5, (1.0 + float(np.percentile(darker, min(percentile, 100.0)))) / 2.0))
 
 
+def thin_ink_level(gray: np.ndarray, solid: float) -> float | None:
+    """The gray level (above 0.5) that a fraction ``solid`` of ``gray``'s ink (pixels darker than STROKE_GRAY) is
+    darker than, where less than that fraction is darker than 0.5: thin, light strokes (anti-aliased by a PDF viewer
+    or a browser); None where the strokes are solid, there is no ink, or ``solid`` is 0."""
+    if solid <= 0:
+        return None
+    ink = gray[gray < STROKE_GRAY]
+    if ink.size == 0:
+        return None
+    level = float(np.quantile(ink, solid))
+    return level if level > 0.5 else None
+
+
 def darken_thin_ink(gray: np.ndarray, solid: float) -> np.ndarray:
     """``gray`` (background 1, ink towards 0) raised to the power, at most MAX_INK_GAMMA, that makes a fraction
     ``solid`` of its ink (pixels darker than STROKE_GRAY) darker than 0.5; unchanged where that many already are."""
-    if solid <= 0:
-        return gray
-    ink = gray[gray < STROKE_GRAY]
-    if ink.size == 0:
-        return gray
-    level = float(np.quantile(ink, solid))
-    if level <= 0.5:
+    level = thin_ink_level(gray, solid)
+    if level is None:
         return gray
     return gray ** min(MAX_INK_GAMMA, float(np.log(0.5) / np.log(level)))
 

@@ -8,7 +8,8 @@
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
 Computer Modern (``--variants`` picks them, and can add low-resolution binarized Computer Modern
 at 110 / 135 dpi, or pages drawn as PDF viewers draw them: ``poppler-100``, ``mupdf-100``,
-``poppler-150``, ``training.viewer_render``, kept with 16 grays instead of the pack's 4), adds as many
+``poppler-150``, ``training.viewer_render``, or as web pages show MathJax's rendering: ``mathjax-100``,
+``mathjax-150``, ``training.web_render``; both kept with 16 grays instead of the pack's 4), adds as many
 Computer Modern images from PACK (or, with ``--base all``, every training image of PACK), copies PACK's
 val split (if it has one).
 
@@ -52,6 +53,7 @@ from training.pack import PackError, encode_png, read_pack, write_pack
 from training.render import render_formulas
 from training.respace import respace
 from training.viewer_render import ViewerMissingError, check_viewer, viewer_snips
+from training.web_render import WebRendererMissingError, check_web_renderer, web_snips
 
 # name -> (font, binarize, dpi). The pack's own images are Computer Modern, binarized, 200 dpi.
 VARIANTS: dict[str, tuple[str, bool, int]] = {
@@ -68,7 +70,13 @@ VIEWER_VARIANTS: dict[str, tuple[str, int]] = {
     "mupdf-100": ("mupdf", 100),  # Zathura / SumatraPDF
     "poppler-150": ("poppler", 150),  # zoomed in
 }
-# Gray levels a viewer render keeps in the pack: the default 4 would turn its light stroke edges white or mid-gray.
+# name -> zoom: the formula as a web page at that zoom shows MathJax's rendering (``training.web_render``; needs Node.js,
+# MathJax and librsvg: ``make bench-deps``), its own fonts, outlines anti-aliased at 16 px per em at 100%.
+WEB_VARIANTS: dict[str, float] = {
+    "mathjax-100": 1.0,
+    "mathjax-150": 1.5,
+}
+# Gray levels a viewer or web render keeps in the pack: the default 4 would turn its light stroke edges white or mid-gray.
 VIEWER_LEVELS = 16
 DEFAULT_VARIANTS = "times,palatino,cm-aa"
 # Largest render --wide keeps: 56 px high (64 with the 4-px pad), at most --wide-max-width px wide.
@@ -82,10 +90,10 @@ def parse_variants(text: str) -> list[str]:
     if text.strip() == "none":
         return []
     names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in VARIANTS and n not in VIEWER_VARIANTS]
+    unknown = [n for n in names if n not in VARIANTS and n not in VIEWER_VARIANTS and n not in WEB_VARIANTS]
     if unknown or not names:
         raise ValueError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}; known: "
-                         f"{', '.join([*VARIANTS, *VIEWER_VARIANTS])}, none")
+                         f"{', '.join([*VARIANTS, *VIEWER_VARIANTS, *WEB_VARIANTS])}, none")
     return names
 
 
@@ -123,6 +131,12 @@ def viewer_fits(formulas: list[str], viewer: str, dpi: int, workers: int = 2, ma
     return _fitting(formulas, viewer_snips(formulas, viewer, dpi, workers=workers), max_size)
 
 
+def web_fits(formulas: list[str], zoom: float, workers: int = 2, max_size: tuple[int, int] = (312, 64)
+             ) -> list[tuple[str, Image.Image]]:
+    """``formulas`` as a web page at ``zoom`` shows MathJax's rendering; keep those MathJax typesets that fit ``max_size``."""
+    return _fitting(formulas, web_snips(formulas, zoom, workers=workers), max_size)
+
+
 def _read_lines(path: str) -> set[str]:
     with open(path, encoding="utf-8") as fh:
         return {line.strip() for line in fh if line.strip()}
@@ -152,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="extra copies of each favoured formula's Computer Modern image (default 1)")
     p.add_argument("--variants", default=DEFAULT_VARIANTS,
                    help=f"renderings to add, comma-separated (default {DEFAULT_VARIANTS}; known: {', '.join(VARIANTS)}; "
-                        f"drawn by a PDF viewer's library, `make bench-deps`: {', '.join(VIEWER_VARIANTS)})")
+                        f"drawn by a PDF viewer's library or MathJax, `make bench-deps`: "
+                        f"{', '.join([*VIEWER_VARIANTS, *WEB_VARIANTS])})")
     p.add_argument("--favour-split", default="val",
                    help="rows of --favour to use when it has a split column (default val)")
     p.add_argument("--respace", type=int, default=0,
@@ -175,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         variants = parse_variants(args.variants)
         wide_variants = parse_variants(args.wide_variants)
-        if any(v in VIEWER_VARIANTS for v in wide_variants):
+        if any(v in VIEWER_VARIANTS or v in WEB_VARIANTS for v in wide_variants):
             raise ValueError(f"--wide-variants takes Ghostscript renderings only ({', '.join(VARIANTS)})")
     except ValueError as e:
         print(f"error: --variants / --wide-variants: {e}", file=sys.stderr)
@@ -214,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
             except ViewerMissingError as e:
                 print(f"error: {name}: {e}", file=sys.stderr)
                 return 2
+        if name in WEB_VARIANTS:
+            try:
+                check_web_renderer()
+            except WebRendererMissingError as e:
+                print(f"error: {name}: {e}", file=sys.stderr)
+                return 2
     rows: list[tuple[str, Image.Image]] = []
     viewer_rows: list[tuple[str, Image.Image]] = []
     for name in variants:
@@ -223,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
             viewer_rows += fits
             print(f"{name} ({viewer}, {dpi} dpi, {VIEWER_LEVELS} grays): {len(fits)} of {len(picked)} drawn and fit",
                   file=sys.stderr)
+            continue
+        if name in WEB_VARIANTS:
+            fits = web_fits(picked, WEB_VARIANTS[name], args.workers)
+            viewer_rows += fits
+            print(f"{name} (MathJax, zoom {WEB_VARIANTS[name]:g}, {VIEWER_LEVELS} grays): {len(fits)} of {len(picked)} "
+                  "drawn and fit", file=sys.stderr)
             continue
         font, binarize, dpi = VARIANTS[name]
         fits = _render_fits(picked, font, dpi, binarize, args.workers)

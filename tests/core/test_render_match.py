@@ -410,3 +410,36 @@ def test_a_refined_reading_is_kept_with_the_models_scores_for_it(tiny_weights: P
     monkeypatch.setattr("core.render_match.REFINE_ROUNDS", 0)
     unrefined = rec.recognize(snip, beam=1, renderer=renderer)
     assert unrefined.latex == plain.latex and unrefined.render_distance is not None and unrefined.render_distance > 0
+
+
+def test_near_ties_keep_the_models_order_on_thin_strokes_and_are_ranked_by_pixels_on_solid_ones() -> None:
+    """Of renderings at the same column distance above 0, a snip of thin, light strokes (a PDF viewer's, a browser's)
+    keeps the first (the model's order), however many of its columns differ by a pixel; a snip of solid strokes (a
+    binarized render) keeps the one that agrees pixel for pixel, as exact ties always do."""
+    drawing = _glyphs("lolsl" * 4)
+    dark = drawing < 128
+    halo = np.zeros_like(dark)
+    halo[:, 1:] |= dark[:, :-1]
+    halo[:, :-1] |= dark[:, 1:]
+    thin = drawing.copy()
+    thin[halo & ~dark] = 190  # a light fringe on every stroke: half its ink lighter than half, below the mask's level
+    solid_snip, thin_snip = snip_ink(drawing, CFG), snip_ink(thin, CFG)
+    assert solid_snip is not None and thin_snip is not None
+    mask = snip_mask(solid_snip)
+    assert mask is not None and np.array_equal(mask, snip_mask(thin_snip))  # the same columns are compared
+    bar_gone = drawing.copy()
+    bar_gone[5:14, 20:22] = 255  # the third bar gone: its two columns unequal
+    pixel_edges = bar_gone.copy()
+    pixel_edges[14, 36:38] = 0  # bars one pixel longer: within the column tolerance, not pixel for pixel
+    pixel_edges[14, 44:46] = 0
+    near = [render_mask(r) for r in (pixel_edges, bar_gone)]
+    assert all(m is not None for m in near)
+    d = [mask_distance(mask, m) for m in near]  # type: ignore[arg-type]
+    assert 0 < d[0] == d[1] <= MAX_DISTANCE
+    assert exact_distance(mask, near[0]) > exact_distance(mask, near[1])  # type: ignore[arg-type]
+    assert closest(thin_snip, [pixel_edges, bar_gone])[0] == 0  # the model's first reading stays
+    assert closest(solid_snip, [pixel_edges, bar_gone])[0] == 1  # pixels decide
+    exact_edges = drawing.copy()
+    exact_edges[14, 36:38] = 0
+    assert mask_distance(mask, render_mask(exact_edges)) == 0.0  # type: ignore[arg-type]
+    assert closest(thin_snip, [exact_edges, drawing])[0] == 1  # exact ties: the pixel-for-pixel one, thin or not

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training import font_mix, viewer_render
+from training import font_mix, viewer_render, web_render
 from training.metrics import SPACING_TOKENS
 from training.pack import read_pack, write_pack
 from training.render import RenderResult
@@ -235,6 +235,7 @@ def test_viewer_variants_keep_sixteen_grays(
         return [None if i == 0 else _gradient(400 if i == 1 else 60) for i in range(len(formulas))]
 
     monkeypatch.setattr(font_mix, "viewer_snips", fake_viewer)
+    monkeypatch.setattr(font_mix, "check_viewer", lambda viewer: None)  # stubbed: no rasteriser needs installing
     out = str(tmp_path / "mix")
     argv = ["--pack", pack, "--out", out, "--n", "4", "--workers", "1", "--variants", "times,poppler-150,mupdf-100"]
     assert font_mix.main(argv) == 0
@@ -260,6 +261,38 @@ def test_viewer_variants_need_their_rasteriser(
     argv = ["--pack", pack, "--out", out, "--wide", "r.json", "--wide-variants", "poppler-100"]
     assert font_mix.main(argv) == 2
     assert "Ghostscript renderings only" in capsys.readouterr().err
+
+
+def test_web_variants_are_drawn_by_mathjax_with_sixteen_grays(
+    pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """mathjax-100 / mathjax-150 are drawn by training.web_render (stubbed) at their zoom, packed like viewer renders."""
+    zooms: list[float] = []
+
+    def fake_web(formulas, zoom=1.0, workers=2):  # type: ignore[no-untyped-def]
+        zooms.append(zoom)
+        return [None if i == 0 else _gradient(400 if i == 1 else 60) for i in range(len(formulas))]
+
+    monkeypatch.setattr(font_mix, "web_snips", fake_web)
+    monkeypatch.setattr(font_mix, "check_web_renderer", lambda: None)
+    out = str(tmp_path / "mix")
+    assert font_mix.main(["--pack", pack, "--out", out, "--n", "4", "--variants", "mathjax-100,mathjax-150"]) == 0
+    assert zooms == [1.0, 1.5] and rendered == []
+    formulas, pngs = read_pack(out, "train")
+    assert len(formulas) == 2 * 2 + 4  # two web renders each (one failed, one too wide), base "same"
+    assert min(np.unique(np.asarray(Image.open(io.BytesIO(p)))).size for p in pngs[:4]) >= 15
+    assert "mathjax-150 (MathJax, zoom 1.5, 16 grays): 2 of 4 drawn and fit" in capsys.readouterr().err
+    assert font_mix.main(["--pack", pack, "--out", out, "--wide", "r.json", "--wide-variants", "mathjax-100"]) == 2
+
+
+def test_web_variants_need_mathjax(pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]],
+                                   monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(web_render.shutil, "which", lambda name: None if name == "node" else f"/usr/bin/{name}")
+    out = str(tmp_path / "mix")
+    assert font_mix.main(["--pack", pack, "--out", out, "--n", "2", "--variants", "times,mathjax-100"]) == 2
+    assert "mathjax-100: node not found" in capsys.readouterr().err
+    assert rendered == [] and not Path(out).exists()
 
 
 def test_a_pack_without_a_split_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
