@@ -223,33 +223,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.favour:
         print(f"favouring {len(favoured)} training formulas listed in {args.favour}", file=sys.stderr)
     for name in variants:  # before any rendering
-        if name in VIEWER_VARIANTS:
-            try:
+        try:
+            if name in VIEWER_VARIANTS:
                 check_viewer(VIEWER_VARIANTS[name][0])
-            except ViewerMissingError as e:
-                print(f"error: {name}: {e}", file=sys.stderr)
-                return 2
-        if name in WEB_VARIANTS:
-            try:
+            elif name in WEB_VARIANTS:
                 check_web_renderer()
-            except WebRendererMissingError as e:
-                print(f"error: {name}: {e}", file=sys.stderr)
-                return 2
+        except (ViewerMissingError, WebRendererMissingError) as e:
+            print(f"error: {name}: {e}", file=sys.stderr)
+            return 2
     rows: list[tuple[str, Image.Image]] = []
-    viewer_rows: list[tuple[str, Image.Image]] = []
+    viewer_rows: list[tuple[str, Image.Image]] = []  # drawn by a PDF viewer's library or MathJax: VIEWER_LEVELS grays
     for name in variants:
-        if name in VIEWER_VARIANTS:
-            viewer, dpi = VIEWER_VARIANTS[name]
-            fits = viewer_fits(picked, viewer, dpi, args.workers)
+        if name in VIEWER_VARIANTS or name in WEB_VARIANTS:
+            if name in VIEWER_VARIANTS:
+                viewer, dpi = VIEWER_VARIANTS[name]
+                fits, how = viewer_fits(picked, viewer, dpi, args.workers), f"{viewer}, {dpi} dpi"
+            else:
+                fits, how = web_fits(picked, WEB_VARIANTS[name], args.workers), f"MathJax, zoom {WEB_VARIANTS[name]:g}"
             viewer_rows += fits
-            print(f"{name} ({viewer}, {dpi} dpi, {VIEWER_LEVELS} grays): {len(fits)} of {len(picked)} drawn and fit",
-                  file=sys.stderr)
-            continue
-        if name in WEB_VARIANTS:
-            fits = web_fits(picked, WEB_VARIANTS[name], args.workers)
-            viewer_rows += fits
-            print(f"{name} (MathJax, zoom {WEB_VARIANTS[name]:g}, {VIEWER_LEVELS} grays): {len(fits)} of {len(picked)} "
-                  "drawn and fit", file=sys.stderr)
+            print(f"{name} ({how}, {VIEWER_LEVELS} grays): {len(fits)} of {len(picked)} drawn and fit", file=sys.stderr)
             continue
         font, binarize, dpi = VARIANTS[name]
         fits = _render_fits(picked, font, dpi, binarize, args.workers)
