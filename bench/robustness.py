@@ -37,6 +37,7 @@ from PIL import Image
 from core.errors import ImageError, LatexSnipError
 from core.int8 import int8_flag
 from core.paths import default_weights_path
+from core.prediction import Prediction
 from core.preprocess import config_with
 from core.recognizer import Recognizer
 from core.render_match import Renderer
@@ -166,11 +167,18 @@ VARIANTS: list[Variant] = [
 
 def _recognize_all(
     rec: Recognizer, images: Sequence[Image.Image | None], batch: int, beam: int = 1, renderer: Renderer | Sequence[Renderer] | None = None
-) -> tuple[list[list[str]], list[list[str]]]:
+) -> tuple[list[list[str]], list[list[str]], list[list[list[str]]]]:
     """Token lists; [] for a missing image or one the recogniser rejects. Twice: as read, and as the model alone
-    chose (different only where a render check kept another reading)."""
+    chose (different only where a render check kept another reading); and each image's other readings offered
+    (``Prediction.alternatives``)."""
     hyps: list[list[str]] = [[] for _ in images]
     firsts: list[list[str] | None] = [None for _ in images]
+    offered: list[list[list[str]]] = [[] for _ in images]
+
+    def keep(i: int, p: Prediction) -> None:
+        hyps[i], firsts[i] = list(p.tokens), p.first_choice.split() if p.first_choice is not None else None
+        offered[i] = [a.split() for a in p.alternatives]
+
     present = [(i, im) for i, im in enumerate(images) if im is not None]
     for s in range(0, len(present), batch):
         chunk = present[s : s + batch]
@@ -178,15 +186,14 @@ def _recognize_all(
             for (i, _), p in zip(
                 chunk, rec.recognize_batch([im for _, im in chunk], beam=beam, renderer=renderer), strict=True
             ):
-                hyps[i], firsts[i] = list(p.tokens), p.first_choice.split() if p.first_choice is not None else None
+                keep(i, p)
         except ImageError:  # isolate the unusable image(s): they stay misses
             for i, im in chunk:
                 try:
-                    p = rec.recognize(im, beam=beam, renderer=renderer)
-                    hyps[i], firsts[i] = list(p.tokens), p.first_choice.split() if p.first_choice is not None else None
+                    keep(i, rec.recognize(im, beam=beam, renderer=renderer))
                 except ImageError:
                     hyps[i] = []
-    return hyps, [h if f is None else f for h, f in zip(hyps, firsts, strict=True)]
+    return hyps, [h if f is None else f for h, f in zip(hyps, firsts, strict=True)], offered
 
 
 def variant_images(
@@ -223,11 +230,14 @@ def score_variant(
     beam: int = 1, renderer: Renderer | Sequence[Renderer] | None = None,
 ) -> dict:
     t1 = time.perf_counter()
-    hyps, unchecked = _recognize_all(rec, images, batch, beam, renderer)
+    hyps, unchecked, offered = _recognize_all(rec, images, batch, beam, renderer)
     t_rec = time.perf_counter() - t1
     refs = [f.split() for f in formulas]
     checked = {} if renderer is None else {
         "bleu_unchecked": round(corpus_bleu(refs, unchecked), 2), "exact_unchecked": round(exact_match(refs, unchecked), 4)}
+    if beam > 1:  # the right reading kept or among the other readings offered (the result window's menu)
+        hits = sum(ref in [hyp, *more] for ref, hyp, more in zip(refs, hyps, offered, strict=True))
+        checked["exact_offered"] = round(hits / max(len(refs), 1), 4)
     return {
         "variant": v.name,
         "n": len(formulas),
@@ -291,18 +301,24 @@ def markdown(rows: list[dict], command: str, weights: str, n: int, split: str = 
         "",
     ]
     checked = bool(rows) and "bleu_unchecked" in rows[0]
+    offered = bool(rows) and "exact_offered" in rows[0]
     if checked:
-        lines += ["The last two columns score the same readings as the model alone chooses among them (no render check).", ""]
+        lines += ["The unchecked columns score the same readings as the model alone chooses among them (no render check).", ""]
+    if offered:
+        lines += ["Exact offered: the right reading is the one kept or one of the other readings the result window offers",
+                  "(`Prediction.alternatives`).", ""]
     lines += [
         "| variant | rendered | BLEU | edit score | exact match |" + (" BLEU unchecked | exact unchecked |" if checked
-                                                                       else "") + " what it is |",
-        "|---|---:|---:|---:|---:|" + ("---:|---:|" if checked else "") + "---|",
+                                                                       else "")
+        + (" exact offered |" if offered else "") + " what it is |",
+        "|---|---:|---:|---:|---:|" + ("---:|---:|" if checked else "") + ("---:|" if offered else "") + "---|",
     ]
     for r in rows:
         unchecked = f" {r['bleu_unchecked']:.1f} | {r['exact_unchecked']:.3f} |" if checked else ""
+        more = f" {r['exact_offered']:.3f} |" if offered else ""
         lines.append(
             f"| {r['variant']} | {r['n_rendered']}/{r['n']} | {r['bleu']:.1f} | {r['edit_score']:.3f} | "
-            f"{r['exact_match']:.3f} |{unchecked} {desc.get(r['variant'], '')} |"
+            f"{r['exact_match']:.3f} |{unchecked}{more} {desc.get(r['variant'], '')} |"
         )
     lines.append("")
     return "\n".join(lines)

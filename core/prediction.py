@@ -29,6 +29,10 @@ class Prediction:
     render_distance: float | None = None
     # with a renderer: the model's most confident reading where the render check kept another one, else None
     first_choice: str | None = None
+    # other readings of the snip, written as ``latex`` is, for a user to pick from: the model's first choice (where
+    # the render check kept another), then the rest (beam hypotheses, rereadings) by confidence; distinct, without
+    # ``latex``, at most ``core.recognizer.MAX_ALTERNATIVES``
+    alternatives: tuple[str, ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -41,4 +45,6 @@ class Prediction:
             out["render_distance"] = round(self.render_distance, 4)
         if self.first_choice is not None:
             out["first_choice"] = self.first_choice
+        if self.alternatives:
+            out["alternatives"] = list(self.alternatives)
         return out

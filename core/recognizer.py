@@ -17,7 +17,7 @@ from torch import nn
 from core import render_match
 from core.array_columns import fit_array_columns
 from core.checkpoint import Checkpoint, load_checkpoint
-from core.decode import Decoded, beam_search, beam_search_nbest, forced, greedy
+from core.decode import Decoded, beam_search_nbest, forced, greedy
 from core.delimiters import balance_delimiters
 from core.device import autocast, autocast_dtype, cpu_has_bf16, pick_device
 from core.errors import ConfigError, ImageError
@@ -32,6 +32,10 @@ from core.variants import refinements
 
 ImageLike = Image.Image | np.ndarray | str | Path
 _Reading = tuple[Decoded, tuple[int, int], torch.Tensor]  # a hypothesis, its feature grid (Hf, Wf), its canvas
+# Other readings a prediction offers (``Prediction.alternatives``). With beam 5 + render check, the first 300
+# validation formulas drawn as web pages show them (MathJax, ``bench/robustness.py web_mathjax``): the right LaTeX is
+# the kept reading for 35.7% of snips, it or one of 4 alternatives for 48.7% (docs/robustness.md).
+MAX_ALTERNATIVES = 4
 
 
 def open_image(image: ImageLike) -> Image.Image | np.ndarray:
@@ -164,19 +168,19 @@ class Recognizer:
         typeset and the one that draws the snip most closely is kept (``core.render_match``; several renderers, e.g.
         one per font, are tried in turn), refined where it draws it nearly (``core.variants``); without one, the most
         confident reading. Either is made typesettable (``typesettable``) and written in the checkpoint's
-        ``output_spelling`` (``core.spelling``)."""
+        ``output_spelling`` (``core.spelling``); so are the other readings each prediction offers
+        (``Prediction.alternatives``)."""
         t0 = time.perf_counter()
         opened = [open_image(im) for im in images]
-        nbest = renderer is not None
         cfg = self.preprocess_config
-        readings, groups = self._readings(opened, cfg, beam, nbest, reread_unsure)
+        readings, groups = self._readings(opened, cfg, beam, reread_unsure)
         tall = groups.get("tall", [])
         preferred: dict[int, _Reading] = {}  # snips whose readings by two heads both stay candidates: the preferred one
         if tall and cfg.tall_also_shrunk:
             # each tall snip read again as without the tall rule: shrunk to ``height`` by the main or wide head;
             # the tall head's readings stay only where they are more confident by more than ``tall_margin`` (with
             # ``tall_render_both`` and a renderer, both stay, and the render check chooses)
-            again, _ = self._readings([opened[i] for i in tall], dataclasses.replace(cfg, max_height=0), beam, nbest, reread_unsure)
+            again, _ = self._readings([opened[i] for i in tall], dataclasses.replace(cfg, max_height=0), beam, reread_unsure)
             for k, i in enumerate(tall):
                 shrunk_surer = max(r[0].score for r in again[k]) + cfg.tall_margin > max(r[0].score for r in readings[i])
                 if renderer is not None and cfg.tall_render_both:
@@ -192,7 +196,19 @@ class Recognizer:
         ms = (time.perf_counter() - t0) * 1000.0 / max(len(images), 1)
         preds = [self._prediction(d, a, *grid, ms, dist) for (d, grid, a), dist in chosen]
         firsts = [" ".join(self._written_tokens(self.vocab.decode(f[0].ids))) for f in first]
-        return [p if p.latex == f else dataclasses.replace(p, first_choice=f) for p, f in zip(preds, firsts, strict=True)]
+        return [dataclasses.replace(p, first_choice=None if p.latex == f else f,
+                                    alternatives=self._alternatives(p.latex, [first[i], *readings[i]]))
+                for i, (p, f) in enumerate(zip(preds, firsts, strict=True))]
+
+    def _alternatives(self, kept: str, readings: Sequence[_Reading]) -> tuple[str, ...]:
+        """``readings`` (the model's choice first) as the app writes them, the model's choice first and the rest
+        by confidence: distinct, without ``kept``, at most ``MAX_ALTERNATIVES``."""
+        out: list[str] = []
+        for r in [readings[0], *sorted(readings[1:], key=lambda r: -r[0].score)]:
+            text = " ".join(self._written_tokens(self.vocab.decode(r[0].ids)))
+            if text != kept and text not in out:
+                out.append(text)
+        return tuple(out[:MAX_ALTERNATIVES])
 
     def _written_tokens(self, tokens: list[str]) -> list[str]:
         """``tokens`` as the app writes them: typesettable (``typesettable``), in the checkpoint's
@@ -214,7 +230,7 @@ class Recognizer:
                 if m is not None}
 
     def _readings(
-        self, images: list[Image.Image | np.ndarray], cfg: PreprocessConfig, beam: int, nbest: bool, reread_unsure: bool
+        self, images: list[Image.Image | np.ndarray], cfg: PreprocessConfig, beam: int, reread_unsure: bool
     ) -> tuple[dict[int, list[_Reading]], dict[str, list[int]]]:
         """Every image preprocessed with ``cfg`` and read by the head its canvas goes to (the unsure ones of the
         main head again at the retry glyph heights, with ``reread_unsure``): the readings per image and the
@@ -227,10 +243,10 @@ class Recognizer:
             groups.setdefault(cfg.head_for(a.shape[-2], a.shape[-1], extra), []).append(i)
         readings: dict[int, list[_Reading]] = {}
         for name, idx in groups.items():
-            hyps, grid = self._decode(models[name], [arrays[i] for i in idx], beam, nbest)
+            hyps, grid = self._decode(models[name], [arrays[i] for i in idx], beam)
             readings.update({i: [(d, grid, arrays[i]) for d in hs] for i, hs in zip(idx, hyps, strict=True)})
         if reread_unsure:
-            self._retry_unsure(images, cfg, groups.get("main", []), readings, beam, nbest)
+            self._retry_unsure(images, cfg, groups.get("main", []), readings, beam)
         return readings, groups
 
     def _retry_unsure(
@@ -240,7 +256,6 @@ class Recognizer:
         main_idx: list[int],
         readings: dict[int, list[_Reading]],
         beam: int,
-        nbest: bool,
     ) -> None:
         """Reads the main head's unsure snips again at ``cfg``'s retry glyph heights and adds those readings to
         ``readings``."""
@@ -251,7 +266,7 @@ class Recognizer:
         if not again:
             return
         # one batch for all the retries: decoding costs little more for more rows
-        hyps, grid = self._decode(self.model, [a for _, a in again], beam, nbest)
+        hyps, grid = self._decode(self.model, [a for _, a in again], beam)
         for (i, a), hs in zip(again, hyps, strict=True):
             readings[i] += [(d, grid, a) for d in hs]
 
@@ -298,17 +313,16 @@ class Recognizer:
             return forced(model, feats, self.vocab.encode(latex)[1:-1]), grid, array
 
     def _decode(
-        self, model: Im2Latex, arrays: list[torch.Tensor], beam: int, nbest: bool = False
+        self, model: Im2Latex, arrays: list[torch.Tensor], beam: int
     ) -> tuple[list[list[Decoded]], tuple[int, int]]:
-        """Per canvas of one batch read by one head, its best hypothesis (all ``beam`` of them with ``nbest``),
-        and the feature grid (Hf, Wf)."""
+        """Per canvas of one batch read by one head, its hypotheses, best first (greedy: the one; beam search: all
+        ``beam`` of them, which cost no more than its best: the render check's candidates and the alternatives
+        offered), and the feature grid (Hf, Wf)."""
         feats, grid = self._features(model, arrays)
         with torch.inference_mode(), autocast(self.device, self._decoder_autocast):
             if beam <= 1:
                 return [[d] for d in greedy(model, feats)], grid
-            if nbest:
-                return beam_search_nbest(model, feats, beam), grid
-            return [[d] for d in beam_search(model, feats, beam)], grid
+            return beam_search_nbest(model, feats, beam), grid
 
     @property
     def _decoder_autocast(self) -> torch.dtype | None:

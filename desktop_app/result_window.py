@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSlider,
     QTextEdit,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +59,12 @@ def render_check_note(pred: Any) -> str:
         return ""
     changed = getattr(pred, "first_choice", None) is not None
     return "  ·  renders like the snip" + (" (not the model's first choice)" if changed else "")
+
+
+def reading_label(text: str, kept: str, first: str | None, width: int = 90) -> str:
+    """A menu entry for one reading of the snip: the LaTeX, cut to ``width`` characters, and what it is."""
+    short = text if len(text) <= width else text[: width - 1] + "…"
+    return short + ("   (kept)" if text == kept else "   (the model's first choice)" if text == first else "")
 
 
 def retry_beam(beam: int) -> int:
@@ -244,6 +252,17 @@ class ResultWindow(QWidget):
         )
         self._set_retry_beam(retry_beam(1))
         self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self._retry_beam))
+        self.readings_button = QToolButton()
+        self.readings_button.setObjectName("readingsButton")
+        self.readings_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.readings_button.setToolTip(
+            "Other ways the model read this snip (other beam hypotheses; with the render check, the model's own first "
+            "choice): pick one to put it in the editor (Ctrl+Z takes it back)"
+        )
+        self.readings_menu = QMenu(self.readings_button)
+        self.readings_menu.triggered.connect(lambda action: self.use_reading(str(action.data())))
+        self.readings_button.setMenu(self.readings_menu)
+        self._fill_readings(None)
         self.attn_button = QPushButton("Attention")
         self.attn_button.setCheckable(True)
         self.attn_button.setToolTip("Show where the model looked for each token")
@@ -255,6 +274,7 @@ class ResultWindow(QWidget):
         buttons.addWidget(self.format_box)
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.copy_status, 1)
+        buttons.addWidget(self.readings_button)
         buttons.addWidget(self.attn_button)
         buttons.addWidget(self.retry_button)
 
@@ -301,6 +321,7 @@ class ResultWindow(QWidget):
         self.prediction = None
         self.history_id = None
         self._tokens, self._probs = [], []
+        self._fill_readings(None)
         pm = QPixmap.fromImage(image)
         if pm.height() > 200 or pm.width() > 700:
             pm = pm.scaled(
@@ -334,10 +355,33 @@ class ResultWindow(QWidget):
         first = getattr(pred, "first_choice", None)
         self.info_label.setToolTip(f"The model's own first choice was:\n{first}" if first else "")
         self.edit.setPlainText(pred.latex)
+        self._fill_readings(pred)
         self._request_preview()  # no debounce for a fresh result
         self._set_busy(False)
         if self.attention_view is not None:
             self._fill_attention()
+
+    def use_reading(self, text: str) -> None:
+        """Put one of the prediction's readings (``readings_menu``) in the editor, as an edit Ctrl+Z takes back;
+        low-confidence tokens are highlighted only for the reading they belong to (the kept one)."""
+        kept = self.prediction is not None and text == self.prediction.latex
+        self._tokens = list(getattr(self.prediction, "tokens", []) or []) if kept else []
+        self._probs = [float(p) for p in (getattr(self.prediction, "token_probs", []) or [])] if kept else []
+        cursor = QTextCursor(self.edit.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)  # not setPlainText: that would clear the undo history
+
+    def _fill_readings(self, pred: Any) -> None:
+        """The "Other readings" menu for ``pred``: the kept reading (a way back), then its alternatives."""
+        self.readings_menu.clear()
+        alternatives = list(getattr(pred, "alternatives", ()) or ()) if pred is not None else []
+        first = getattr(pred, "first_choice", None)
+        for text in [pred.latex, *alternatives] if alternatives else []:
+            action = self.readings_menu.addAction(reading_label(text, pred.latex, first))
+            action.setData(text)
+            action.setToolTip(text)
+        self.readings_button.setText(f"Other readings ({len(alternatives)})" if alternatives else "Other readings")
+        self.readings_button.setEnabled(bool(alternatives))
 
     def set_error(self, message: str) -> None:
         self.info_label.setStyleSheet("color: #c62828;")
@@ -380,6 +424,7 @@ class ResultWindow(QWidget):
         self.attn_button.setEnabled(
             not busy and has and getattr(self.prediction, "attention", None) is not None
         )
+        self.readings_button.setEnabled(not busy and bool(self.readings_menu.actions()))
 
     def _on_text_changed(self) -> None:
         self._highlight()

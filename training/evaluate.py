@@ -14,7 +14,8 @@ not draw) are scored as empty predictions too: the metrics cover the whole publi
 
 stdout: a human summary, or with --json exactly one JSON line
 ``{"n", ["missing",] "bleu", "edit_score", "exact_match", "exact_ignoring_braces",
-"exact_ignoring_braces_spacing", ["image_match",] "ms_per_image"}``. The two ``exact_ignoring_*``
+"exact_ignoring_braces_spacing", ["image_match",] "ms_per_image", ["exact_offered" (beam search: the gold is the
+reading or one of the others it offers)]}``. The two ``exact_ignoring_*``
 figures are diagnostics: exact match after dropping grouping braces ``{ }`` (and spacing
 commands ``\\, \\; ~ \\quad`` ...) from gold and prediction, the part of the misses that are
 im2latex's source-dependent braces and spacing rather than misread symbols.
@@ -55,7 +56,7 @@ from training.render import add_render_check_arguments, renderers_for
 PROG = "latexsnip eval"
 METRIC_KEYS = ("n", "missing", "bleu", "edit_score", "exact_match", "exact_ignoring_braces",
                "exact_ignoring_braces_spacing", "image_match", "ms_per_image", "render_check_changed",
-               "without_render_check")
+               "without_render_check", "exact_offered")
 
 
 def text_metrics(refs: Sequence[Sequence[str]], hyps: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -108,11 +109,12 @@ def _tokens_of(pred: Any) -> list[str]:
     return tokenize(getattr(pred, "latex", pred))
 
 
-def _recognize_chunk(
-    recognizer: Any, chunk: Sequence[Any], beam: int, renderer: Any = None
-) -> list[tuple[list[str], str | None, list[str] | None]]:
-    """(tokens, error, the model's first choice where a render check kept another reading) per image; a batch
-    with an unusable image is re-run image by image."""
+_Read = tuple[list[str], str | None, list[str] | None, list[list[str]]]
+
+
+def _recognize_chunk(recognizer: Any, chunk: Sequence[Any], beam: int, renderer: Any = None) -> list[_Read]:
+    """(tokens, error, the model's first choice where a render check kept another reading, the other readings
+    offered) per image; a batch with an unusable image is re-run image by image."""
     kw = {"beam": beam} if renderer is None else {"beam": beam, "renderer": renderer}
     imgs: list[Any] = []
     bad: dict[int, str] = {}
@@ -123,26 +125,30 @@ def _recognize_chunk(
             bad[i] = str(e)
             imgs.append(None)
     good = [i for i in range(len(chunk)) if i not in bad]
-    out: list[tuple[list[str], str | None, list[str] | None]] = [([], bad.get(i), None) for i in range(len(chunk))]
+    out: list[_Read] = [([], bad.get(i), None, []) for i in range(len(chunk))]
     if not good:
         return out
     try:
         preds = recognizer.recognize_batch([imgs[i] for i in good], **kw)
         for i, p in zip(good, preds, strict=True):
-            out[i] = (_tokens_of(p), None, _first_choice(p))
+            out[i] = (_tokens_of(p), None, _first_choice(p), _alternatives(p))
     except ImageError:
         for i in good:
             try:
                 p = recognizer.recognize_batch([imgs[i]], **kw)[0]
-                out[i] = (_tokens_of(p), None, _first_choice(p))
+                out[i] = (_tokens_of(p), None, _first_choice(p), _alternatives(p))
             except ImageError as e:
-                out[i] = ([], str(e), None)
+                out[i] = ([], str(e), None, [])
     return out
 
 
 def _first_choice(pred: Any) -> list[str] | None:
     first = getattr(pred, "first_choice", None)
     return tokenize(first) if first is not None else None
+
+
+def _alternatives(pred: Any) -> list[list[str]]:
+    return [tokenize(a) for a in getattr(pred, "alternatives", ()) or ()]
 
 
 def evaluate(
@@ -165,7 +171,9 @@ def evaluate(
     raised ImageError, scored as empty predictions), and per item ``predictions`` (str, "" when
     failed), ``errors`` (str or None) and ``edit_distances`` (token Levenshtein to the gold). With a
     ``renderer`` also ``render_check_changed`` (readings the check changed), ``without_render_check`` (the text
-    metrics of the model's own choices among the same readings) and ``unchecked_predictions``.
+    metrics of the model's own choices among the same readings) and ``unchecked_predictions``. Where the readings
+    offer others (``Prediction.alternatives``: beam search) also ``exact_offered`` (0..1: the gold is the reading
+    or one of those) and per item ``alternatives``.
     """
     if len(images) != len(formulas):
         raise ValueError(f"{len(images)} images but {len(formulas)} formulas")
@@ -174,6 +182,7 @@ def evaluate(
     n = len(images)
     hyps: list[list[str]] = [[] for _ in range(n)]
     firsts: list[list[str] | None] = [None] * n
+    offered: list[list[list[str]]] = [[] for _ in range(n)]
     errors: list[str | None] = [None] * n
     # Batches of similar widths (a proxy for length): a batch decodes until its longest formula
     # ends and, with trimmed canvases, is as wide as its widest image.
@@ -182,8 +191,8 @@ def evaluate(
     for s in range(0, n, batch):
         idx = order[s : s + batch]
         chunk = _recognize_chunk(recognizer, [images[i] for i in idx], beam, renderer)
-        for i, (toks, err, first) in zip(idx, chunk, strict=True):
-            hyps[i], errors[i], firsts[i] = toks, err, first
+        for i, (toks, err, first, more) in zip(idx, chunk, strict=True):
+            hyps[i], errors[i], firsts[i], offered[i] = toks, err, first, more
         if progress is not None:
             progress(min(s + batch, n), n)
     elapsed = time.perf_counter() - t0
@@ -194,6 +203,9 @@ def evaluate(
         checked = {"render_check_changed": sum(f is not None for f in firsts),
                    "without_render_check": text_metrics(refs, unchecked),
                    "unchecked_predictions": [" ".join(h) for h in unchecked]}
+    if any(offered):
+        hits = sum(r in [h, *more] for r, h, more in zip(refs, hyps, offered, strict=True))
+        checked |= {"exact_offered": hits / max(n, 1), "alternatives": [[" ".join(a) for a in more] for more in offered]}
     return {
         "n": n,
         **text_metrics(refs, hyps),
@@ -294,14 +306,18 @@ def write_report(
 
 def write_predictions(path: str | Path, formulas: Sequence[str], result: dict[str, Any]) -> None:
     """One JSON line per item of ``evaluate``'s ``result``: ``gold``, ``prediction``, ``edit`` (token edit
-    distance), ``error`` and, with the render check, ``model_choice`` (what the model alone chose)."""
+    distance), ``error``, with the render check ``model_choice`` (what the model alone chose), and where the readings
+    offered others, ``alternatives``."""
     unchecked = result.get("unchecked_predictions")
+    alternatives = result.get("alternatives")
     with open(path, "w", encoding="utf-8") as fh:
         for i, gold in enumerate(formulas):
             row: dict[str, Any] = {"gold": gold, "prediction": result["predictions"][i],
                                    "edit": result["edit_distances"][i], "error": result["errors"][i]}
             if unchecked is not None:
                 row["model_choice"] = unchecked[i]
+            if alternatives is not None:
+                row["alternatives"] = alternatives[i]
             fh.write(json.dumps(row) + "\n")
 
 
@@ -421,6 +437,8 @@ def score_missing_as_empty(res: dict[str, Any], formulas: Sequence[str], gold: S
     if "unchecked_predictions" in res:
         unchecked = [p.split() for p in res["unchecked_predictions"]] + [[] for _ in missing]
         out["without_render_check"] = text_metrics(refs, unchecked)
+    if "exact_offered" in res:  # a missing formula is offered nothing
+        out["exact_offered"] = res["exact_offered"] * len(formulas) / max(len(refs), 1)
     return out
 
 
@@ -493,6 +511,9 @@ def main(argv: list[str] | None = None) -> int:
                 w = res["without_render_check"]
                 print(f"  render check changed {res['render_check_changed']} reading(s); without it: BLEU-4 "
                       f"{w['bleu']:.2f}, edit score {w['edit_score']:.4f}, exact match {w['exact_match']:.4f}")
+            if "exact_offered" in res:
+                print(f"  offered      {res['exact_offered']:.4f} (the gold is the reading or one of the others "
+                      "offered)")
         return 0
     except (LatexSnipError, OSError) as e:
         print(f"{PROG}: {e}", file=sys.stderr)

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QImage
 
 from desktop_app.fake import FakeRecognizer
 from desktop_app.preview import PreviewService, tex_available
@@ -210,3 +210,40 @@ def test_the_info_line_says_what_the_render_check_found(window):
     window.set_prediction(dataclasses.replace(pred, render_distance=0.0, first_choice="x ^ 2"))
     assert "not the model's first choice" in window.info_label.text()
     assert "x ^ 2" in window.info_label.toolTip()
+
+
+def test_other_readings_menu_puts_a_reading_in_the_editor_and_undo_takes_it_back(qtbot, window):
+    import dataclasses
+
+    pred = _pred()
+    window.set_prediction(pred)
+    assert not window.readings_button.isEnabled() and window.readings_menu.actions() == []
+    pred = dataclasses.replace(pred, first_choice="x ^ 2", alternatives=("x ^ 2", "x _ 2"))
+    window.set_prediction(pred)
+    highlighted = window.highlighted_ranges()
+    actions = window.readings_menu.actions()
+    assert window.readings_button.isEnabled() and window.readings_button.text() == "Other readings (2)"
+    assert [a.data() for a in actions] == [pred.latex, "x ^ 2", "x _ 2"]
+    assert "(kept)" in actions[0].text() and "first choice" in actions[1].text()
+    edited: list[str] = []
+    window.latex_edited.connect(edited.append)
+    actions[2].trigger()
+    assert window.latex() == "x _ 2" and edited[-1] == "x _ 2"
+    assert window.highlighted_ranges() == []  # the kept reading's token probabilities do not belong to it
+    _wait_preview(qtbot, window, "x _ 2")
+    window.edit.undo()
+    assert window.latex() == pred.latex
+    actions[2].trigger()
+    actions[0].trigger()  # back to the kept reading: its uncertain tokens are highlighted again
+    assert window.latex() == pred.latex and window.highlighted_ranges() == highlighted != []
+    window.set_snip(QImage(20, 10, QImage.Format.Format_RGB32))  # a new snip: nothing to pick from yet
+    assert not window.readings_button.isEnabled() and window.readings_menu.actions() == []
+
+
+def test_a_long_reading_is_cut_in_its_menu_entry():
+    from desktop_app.result_window import reading_label
+
+    text = " ".join(["x"] * 100)
+    assert reading_label(text, kept="y", first=None).endswith("…") and len(reading_label(text, "y", None)) == 90
+    assert reading_label("a", kept="a", first="b").endswith("(kept)")
+    assert reading_label("b", kept="a", first="b").endswith("(the model's first choice)")

@@ -247,3 +247,36 @@ def test_a_render_check_is_passed_on_and_scored_against_the_models_own_choice():
     assert scored["without_render_check"]["exact_match"] == pytest.approx(2 / 5)
     plain = ev.evaluate(FakeRecognizer(), images, gold, beam=5)  # no renderer: nothing passed, nothing added
     assert "without_render_check" not in plain
+
+
+@dataclass
+class OfferingPrediction:
+    latex: str
+    tokens: list[str]
+    alternatives: tuple[str, ...]
+
+
+class OfferingRecognizer:
+    """Reads every item as its ANSWERS entry and offers the gold as an alternative for item 1 only."""
+
+    def recognize_batch(self, images, beam=1):
+        out = []
+        for im in images:
+            i = im.size[0] - 20
+            out.append(OfferingPrediction(ANSWERS[i], ANSWERS[i].split(), (GOLD[i], "q") if i == 1 else ()))
+        return out
+
+
+def test_the_readings_offered_are_scored_and_written_with_the_predictions(tmp_path):
+    images = [_image(i) for i in range(len(GOLD)) if ANSWERS[i] is not None]
+    gold = [g for g, a in zip(GOLD, ANSWERS, strict=True) if a is not None]  # a + b, x ^ { 2 }, y _ 1, c
+    res = ev.evaluate(OfferingRecognizer(), images, gold, beam=5)
+    assert res["exact_match"] == pytest.approx(2 / 4)  # a + b, y _ 1
+    assert res["exact_offered"] == pytest.approx(3 / 4)  # and x ^ { 2 }, offered
+    assert res["alternatives"][1] == ["x ^ { 2 }", "q"] and res["alternatives"][0] == []
+    assert ev.score_missing_as_empty(res, gold, [*gold, "z"])["exact_offered"] == pytest.approx(3 / 5)
+    path = tmp_path / "p.jsonl"
+    ev.write_predictions(path, gold, res)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert rows[1]["alternatives"] == ["x ^ { 2 }", "q"] and rows[1]["prediction"] == "x ^ 2"
+    assert "exact_offered" not in ev.evaluate(FakeRecognizer(), images, gold, beam=5)  # none offered
