@@ -17,6 +17,7 @@ from core.checkpoint import (
 )
 from core.model import Im2Latex, ModelConfig, sequence_loss
 from core.preprocess import PreprocessConfig, preprocess
+from core.recognizer import Recognizer
 from core.vocab import EOS_ID, PAD_ID, Vocab
 
 FORMULAS = ["x + 1", "a = b", "y - 2", "k > 0", "1 + 2 = 3", "b < a"]
@@ -30,6 +31,13 @@ def draw(formula: str, size: int = 20, scale: int = 1) -> Image.Image:
     im = Image.new("L", (14 * len(text) * scale + 20, 40 * scale), 255)
     ImageDraw.Draw(im).text((8 * scale, 6 * scale), text, fill=0, font=font)
     return im
+
+
+def reader(weights: Path) -> Recognizer:
+    """A CPU recogniser (no int8) of ``weights`` that reads every snip once: no retries at other glyph heights."""
+    rec = Recognizer.load(weights, device="cpu", int8=False)
+    rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_glyph_heights=())
+    return rec
 
 
 def train_tiny(path: Path, steps: int = 150, seed: int = 0) -> Checkpoint:

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from core.recognizer import MAX_ALTERNATIVES, Recognizer
-from tests.core.helpers import draw
-
-
-def _reader(weights: Path) -> Recognizer:
-    rec = Recognizer.load(weights, device="cpu", int8=False)
-    rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_glyph_heights=())
-    return rec
+from core.recognizer import MAX_ALTERNATIVES
+from tests.core.helpers import draw, reader
 
 
 def test_beam_search_offers_its_other_hypotheses_distinct_and_without_the_kept_reading(tiny_weights: Path) -> None:
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     snip = draw("x + 1")
     pred = rec.recognize(snip, beam=4)
     assert pred.alternatives and len(pred.alternatives) <= MAX_ALTERNATIVES
@@ -33,7 +26,7 @@ def test_beam_search_offers_its_other_hypotheses_distinct_and_without_the_kept_r
 
 
 def test_greedy_reading_once_offers_none(tiny_weights: Path) -> None:
-    pred = _reader(tiny_weights).recognize(draw("x + 1"), beam=1)
+    pred = reader(tiny_weights).recognize(draw("x + 1"), beam=1)
     assert pred.alternatives == () and "alternatives" not in pred.to_json()
 
 
@@ -48,7 +41,7 @@ class _Drawing:
 
 
 def test_where_the_render_check_kept_another_reading_the_models_choice_is_offered_first(tiny_weights: Path) -> None:
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     snip = draw("x + 1")
     plain = rec.recognize(snip, beam=4)
     second = plain.alternatives[0]

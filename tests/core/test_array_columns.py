@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -10,8 +9,7 @@ import numpy as np
 import pytest
 
 from core.array_columns import fit_array_columns, widest_row
-from core.recognizer import Recognizer
-from tests.core.helpers import draw
+from tests.core.helpers import draw, reader
 
 ARRAY = r"\begin{array} { c c } { 1 } & { 0 } \\ { 0 } & { 0 } & { 1 } \\ \end{array}"
 
@@ -58,12 +56,6 @@ def test_widest_row_stops_at_its_own_end() -> None:
     assert widest_row([], 0) == 1
 
 
-def _reader(weights: Path) -> Recognizer:
-    rec = Recognizer.load(weights, device="cpu", int8=False)
-    rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_glyph_heights=())
-    return rec
-
-
 def _fake_fit(extra: list[str]) -> Callable[[Sequence[str]], list[str]]:
     def fit(tokens: Sequence[str]) -> list[str]:  # stands in for a widened spec: the tiny vocabulary has no arrays
         return [*tokens, *extra]
@@ -73,9 +65,9 @@ def _fake_fit(extra: list[str]) -> Callable[[Sequence[str]], list[str]]:
 
 def test_the_app_writes_readings_with_fitted_arrays(tiny_weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     image = draw("x + 1")
-    plain = _reader(tiny_weights).recognize(image)
+    plain = reader(tiny_weights).recognize(image)
     monkeypatch.setattr("core.recognizer.fit_array_columns", _fake_fit(["+", "1"]))
-    pred = _reader(tiny_weights).recognize(image)
+    pred = reader(tiny_weights).recognize(image)
     assert pred.tokens == [*plain.tokens, "+", "1"] and pred.latex == " ".join(pred.tokens)
     # the model held to the tokens shown: a probability and an attention row for each
     assert len(pred.token_probs) == len(pred.tokens) and pred.attention is not None
@@ -93,6 +85,6 @@ def test_the_render_check_typesets_readings_with_fitted_arrays(tiny_weights: Pat
         seen.extend(formulas)
         return [np.asarray(snip) for _ in formulas]  # every text draws the snip: the most confident is kept
 
-    pred = _reader(tiny_weights).recognize(snip, beam=2, renderer=renderer)
+    pred = reader(tiny_weights).recognize(snip, beam=2, renderer=renderer)
     assert seen and all(t.endswith("+ 1") for t in seen)
     assert pred.latex in seen and pred.render_distance == 0.0

@@ -3,7 +3,6 @@ that no rendering resembles keeps the model's choice."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,6 @@ from PIL import Image
 from scipy import ndimage
 
 from core.preprocess import PreprocessConfig
-from core.recognizer import Recognizer
 from core.render_match import (
     INK_LEVELS,
     MAX_DISTANCE,
@@ -30,7 +28,7 @@ from core.render_match import (
     snip_ink,
     snip_mask,
 )
-from tests.core.helpers import draw
+from tests.core.helpers import draw, reader
 
 CFG = PreprocessConfig()
 
@@ -279,14 +277,8 @@ class _ScaledRenderer:
         return [_glyphs("lolsl" if t == max(texts) else "lolol", scale=round(scale)) for t in texts]
 
 
-def _reader(weights: Path) -> Recognizer:
-    rec = Recognizer.load(weights, device="cpu", int8=False)
-    rec.preprocess_config = dataclasses.replace(rec.preprocess_config, retry_glyph_heights=())
-    return rec
-
-
 def test_the_reading_whose_rendering_draws_the_snip_is_kept(tiny_weights: Path) -> None:
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     snip = Image.fromarray(_glyphs("lolsl"))  # drawn at the renderer's scale, as a TeX-typeset snip is
     renderer = _DrawingRenderer(snip)
     pred = rec.recognize(snip, beam=4, renderer=renderer)
@@ -298,7 +290,7 @@ def test_the_reading_whose_rendering_draws_the_snip_is_kept(tiny_weights: Path) 
 
 
 def test_a_larger_snip_is_compared_with_its_readings_typeset_at_its_scale(tiny_weights: Path) -> None:
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     snip = Image.fromarray(_glyphs("lolsl", scale=3))  # a zoomed-in snip: glyphs 3x the renderer's
     renderer = _ScaledRenderer()
     pred = rec.recognize(snip, beam=4, renderer=renderer)
@@ -307,7 +299,7 @@ def test_a_larger_snip_is_compared_with_its_readings_typeset_at_its_scale(tiny_w
 
 
 def test_a_larger_snip_the_first_font_matches_at_its_scale_is_not_typeset_in_the_others(tiny_weights: Path) -> None:
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     snip = Image.fromarray(_glyphs("lolsl", scale=3))
     first, second = _ScaledRenderer(), _ScaledRenderer()
     pred = rec.recognize(snip, beam=4, renderer=[first, second])
@@ -316,7 +308,7 @@ def test_a_larger_snip_the_first_font_matches_at_its_scale_is_not_typeset_in_the
 
 
 def test_renderers_are_tried_in_turn_for_the_snips_the_earlier_ones_do_not_match(tiny_weights: Path) -> None:
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     snip = Image.fromarray(_glyphs("lolsl"))
     first, second = _DrawingRenderer(snip), _DrawingRenderer(snip)
     rec.recognize(snip, beam=4, renderer=[first, second])
@@ -328,7 +320,7 @@ def test_renderers_are_tried_in_turn_for_the_snips_the_earlier_ones_do_not_match
 
 
 def test_without_a_close_rendering_the_most_confident_reading_stays(tiny_weights: Path) -> None:
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     snip = draw("a = b")
     plain = rec.recognize(snip, beam=4)
     def broken(texts: Sequence[str]) -> list[np.ndarray | None]:
@@ -347,7 +339,7 @@ def test_beam_search_nbest_holds_the_beams_endings_best_first(tiny_weights: Path
     from core.device import autocast
     from core.preprocess import preprocess
 
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     # the features as the recogniser hands them to its decoder (bf16 on a CPU with fast bf16)
     feats, _ = rec._features(rec.model, [preprocess(draw(f), rec.preprocess_config) for f in ("x + 1", "a = b")])
     with torch.inference_mode(), autocast(rec.device, rec._decoder_autocast):
@@ -365,7 +357,7 @@ def test_a_spacing_variant_that_draws_the_snip_is_kept_with_the_models_scores_fo
     """Spacing variants of the most confident reading (core.spacing) are typeset after the model's readings; one
     that draws the snip is kept, scored by the model held to its tokens (token probabilities and attention per
     token, as for the model's own readings)."""
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     snip = Image.fromarray(_glyphs("lolsl"))
     plain = rec.recognize(snip, beam=1)
     variant = [*plain.tokens, "+", "1"]  # the tiny vocabulary has no spacing commands: any tokens stand in
@@ -394,7 +386,7 @@ class _Drawing:
 def test_a_refined_reading_is_kept_with_the_models_scores_for_it(tiny_weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The model's reading draws the snip nearly (one gap wider); its variant (core.variants) that draws it exactly is
     kept, scored by the model held to its tokens on the reading's own canvas."""
-    rec = _reader(tiny_weights)
+    rec = reader(tiny_weights)
     pattern = "lolsl" * 4
     snip = Image.fromarray(_glyphs(pattern))
     plain = rec.recognize(snip, beam=1)
