@@ -372,7 +372,8 @@ class ResultWindow(QWidget):
         cursor.insertText(text)  # not setPlainText: that would clear the undo history
 
     def _fill_readings(self, pred: Any) -> None:
-        """The "Other readings" menu for ``pred``: the kept reading (a way back), then its alternatives."""
+        """The "Other readings" menu for ``pred``: the kept reading (a way back), then its alternatives (enabled by
+        ``_set_busy``, which every caller runs next)."""
         self.readings_menu.clear()
         alternatives = list(getattr(pred, "alternatives", ()) or ()) if pred is not None else []
         first = getattr(pred, "first_choice", None)
@@ -381,7 +382,6 @@ class ResultWindow(QWidget):
             action.setData(text)
             action.setToolTip(text)
         self.readings_button.setText(f"Other readings ({len(alternatives)})" if alternatives else "Other readings")
-        self.readings_button.setEnabled(bool(alternatives))
 
     def set_error(self, message: str) -> None:
         self.info_label.setStyleSheet("color: #c62828;")
