@@ -34,14 +34,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core.errors import ImageError, LatexSnipError
+from core.errors import LatexSnipError
 from core.int8 import int8_flag
 from core.paths import default_weights_path
-from core.prediction import Prediction
 from core.preprocess import config_with
 from core.recognizer import Recognizer
 from core.render_match import Renderer
-from training.evaluate import gold_formulas
+from training.evaluate import gold_formulas, recognize_chunk
 from training.metrics import corpus_bleu, edit_score, exact_match
 from training.render import add_render_check_arguments, render_formulas, renderers_for
 from training.viewer_render import ViewerMissingError, viewer_snips
@@ -170,29 +169,15 @@ def _recognize_all(
 ) -> tuple[list[list[str]], list[list[str]], list[list[list[str]]]]:
     """Token lists; [] for a missing image or one the recogniser rejects. Twice: as read, and as the model alone
     chose (different only where a render check kept another reading); and each image's other readings offered
-    (``Prediction.alternatives``)."""
+    (``Prediction.alternatives``). Read as ``latexsnip eval`` reads (``training.evaluate.recognize_chunk``)."""
     hyps: list[list[str]] = [[] for _ in images]
     firsts: list[list[str] | None] = [None for _ in images]
     offered: list[list[list[str]]] = [[] for _ in images]
-
-    def keep(i: int, p: Prediction) -> None:
-        hyps[i], firsts[i] = list(p.tokens), p.first_choice.split() if p.first_choice is not None else None
-        offered[i] = [a.split() for a in p.alternatives]
-
-    present = [(i, im) for i, im in enumerate(images) if im is not None]
+    present = [i for i, im in enumerate(images) if im is not None]
     for s in range(0, len(present), batch):
-        chunk = present[s : s + batch]
-        try:
-            for (i, _), p in zip(
-                chunk, rec.recognize_batch([im for _, im in chunk], beam=beam, renderer=renderer), strict=True
-            ):
-                keep(i, p)
-        except ImageError:  # isolate the unusable image(s): they stay misses
-            for i, im in chunk:
-                try:
-                    keep(i, rec.recognize(im, beam=beam, renderer=renderer))
-                except ImageError:
-                    hyps[i] = []
+        idx = present[s : s + batch]
+        for i, r in zip(idx, recognize_chunk(rec, [images[i] for i in idx], beam, renderer), strict=True):
+            hyps[i], firsts[i], offered[i] = r.tokens, r.first_choice, r.alternatives
     return hyps, [h if f is None else f for h, f in zip(hyps, firsts, strict=True)], offered
 
 

@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PIL import Image, UnidentifiedImageError
 
@@ -109,12 +109,18 @@ def _tokens_of(pred: Any) -> list[str]:
     return tokenize(getattr(pred, "latex", pred))
 
 
-_Read = tuple[list[str], str | None, list[str] | None, list[list[str]]]
+class Reading(NamedTuple):
+    """One image's reading as the scorers use it."""
+
+    tokens: list[str]  # the kept reading; [] where the image was unusable
+    error: str | None  # why the image was unusable
+    first_choice: list[str] | None  # the model's own first choice, where a render check kept another reading
+    alternatives: list[list[str]]  # the other readings offered (``Prediction.alternatives``)
 
 
-def _recognize_chunk(recognizer: Any, chunk: Sequence[Any], beam: int, renderer: Any = None) -> list[_Read]:
-    """(tokens, error, the model's first choice where a render check kept another reading, the other readings
-    offered) per image; a batch with an unusable image is re-run image by image."""
+def recognize_chunk(recognizer: Any, chunk: Sequence[Any], beam: int, renderer: Any = None) -> list[Reading]:
+    """Read ``chunk`` (images, arrays, paths or encoded bytes) in one batch; a batch with an unusable image is
+    re-run image by image, so only that image becomes a miss. Shared by ``evaluate`` and bench/robustness.py."""
     kw = {"beam": beam} if renderer is None else {"beam": beam, "renderer": renderer}
     imgs: list[Any] = []
     bad: dict[int, str] = {}
@@ -125,21 +131,24 @@ def _recognize_chunk(recognizer: Any, chunk: Sequence[Any], beam: int, renderer:
             bad[i] = str(e)
             imgs.append(None)
     good = [i for i in range(len(chunk)) if i not in bad]
-    out: list[_Read] = [([], bad.get(i), None, []) for i in range(len(chunk))]
+    out = [Reading([], bad.get(i), None, []) for i in range(len(chunk))]
     if not good:
         return out
     try:
         preds = recognizer.recognize_batch([imgs[i] for i in good], **kw)
         for i, p in zip(good, preds, strict=True):
-            out[i] = (_tokens_of(p), None, _first_choice(p), _alternatives(p))
+            out[i] = _reading(p)
     except ImageError:
         for i in good:
             try:
-                p = recognizer.recognize_batch([imgs[i]], **kw)[0]
-                out[i] = (_tokens_of(p), None, _first_choice(p), _alternatives(p))
+                out[i] = _reading(recognizer.recognize_batch([imgs[i]], **kw)[0])
             except ImageError as e:
-                out[i] = ([], str(e), None, [])
+                out[i] = Reading([], str(e), None, [])
     return out
+
+
+def _reading(pred: Any) -> Reading:
+    return Reading(_tokens_of(pred), None, _first_choice(pred), _alternatives(pred))
 
 
 def _first_choice(pred: Any) -> list[str] | None:
@@ -190,7 +199,7 @@ def evaluate(
     t0 = time.perf_counter()
     for s in range(0, n, batch):
         idx = order[s : s + batch]
-        chunk = _recognize_chunk(recognizer, [images[i] for i in idx], beam, renderer)
+        chunk = recognize_chunk(recognizer, [images[i] for i in idx], beam, renderer)
         for i, (toks, err, first, more) in zip(idx, chunk, strict=True):
             hyps[i], errors[i], firsts[i], offered[i] = toks, err, first, more
         if progress is not None:

@@ -11,10 +11,11 @@
 # transfer bytes on them, copy them over resources/weights/default.safetensors for the call (the
 # working tree travels, not the commit) and `git checkout resources/weights/default.safetensors` after.
 # The data pack ($DATA, default data/pack) travels with the working tree (as a `carry` path) and
-# shares the 64 MiB transfer with the tracked files (52.9 MB, 51.4 MB of it the shipped weights):
+# shares the 64 MiB transfer with the tracked files (52.2 MB, 50.6 MB of it the shipped weights):
 # keep it (with $TEST, below) under ~13 MB (`python -m training.font_mix ... --base-limit K`; snips drawn by PDF
 # viewers: `python -m training.font_mix --pack data/trainpack --out data/gpuview --n 3500 --base same --seed 29
-# --variants poppler-100,mupdf-100,poppler-150`, 12.4 MB); the test split is read from $TEST (default $DATA).
+# --variants poppler-100,mupdf-100,poppler-150`, 12.4 MB; web snips: `--out data/gpuweb --n 3500 --base same
+# --seed 46 --variants mathjax-100,mathjax-150,poppler-100`, 12 MB); the test split is read from $TEST (default $DATA).
 # Weights come back in 15 MB parts (w.part.*) to respect the transfer limit: `cat w.part.* > w.safetensors`
 # (with LAST=1, `run` also sends the last weights as l.part.*, e.g. for `python -m training.average`); WATCH=SECONDS sets how long `run` waits.
 set -u

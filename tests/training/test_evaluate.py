@@ -83,6 +83,16 @@ def test_evaluate_scores_every_item(tiny_dataset):
     assert sorted(rec.calls) == [1, 1, 1, 2, 2]
 
 
+def test_recognize_chunk_isolates_the_unusable_image():
+    # what bench/robustness.py reads with too: one Reading per image, in the chunk's order
+    rec = FakeRecognizer()
+    out = ev.recognize_chunk(rec, [_image(i) for i in range(4)] + [b"not an image"], beam=1)
+    assert [r.tokens for r in out] == [["a", "+", "b"], ["x", "^", "2"], [], ["y", "_", "1"], []]
+    assert out[2].error == "image too small" and "not a readable image" in (out[4].error or "")
+    assert all(r.error is None and r.first_choice is None and r.alternatives == [] for r in out[:2])
+    assert rec.calls == [4, 1, 1, 1, 1]  # the batch failed as a whole, then image by image
+
+
 def test_evaluate_accepts_encoded_bytes_and_unreadable_bytes():
     buf = io.BytesIO()
     _image(0).save(buf, format="PNG")
