@@ -51,6 +51,11 @@ log = logging.getLogger("desktop_app")
 
 APP_NAME = "LaTeXSnip"
 MSG_SNIP = b"snip\n"
+MSG_CLIPBOARD = b"clipboard\n"
+NO_CLIPBOARD_IMAGE = (
+    "The clipboard holds no image. Copy a formula's picture first (a screenshot tool's Copy, or Copy Image in a "
+    "browser or PDF viewer), then choose Read clipboard image again."
+)
 MSG_SHOW = b"show\n"
 
 
@@ -129,6 +134,7 @@ class ControlWindow(QWidget):
         row = QHBoxLayout()
         for text, fn in (
             ("Snip", app.snip),
+            ("Read clipboard image", app.read_clipboard),
             ("History", app.show_history),
             ("Settings", app.show_settings),
             ("Quit", app.quit),
@@ -197,6 +203,9 @@ class LatexSnipApp(QObject):
         self.menu = QMenu()
         self.act_snip = QAction("Snip", self.menu)
         self.act_snip.triggered.connect(self.snip)
+        self.act_clipboard = QAction("Read clipboard image", self.menu)
+        self.act_clipboard.setToolTip("Recognise the picture on the clipboard, e.g. from your desktop's screenshot tool")
+        self.act_clipboard.triggered.connect(self.read_clipboard)
         self.act_history = QAction("History", self.menu)
         self.act_history.triggered.connect(self.show_history)
         self.act_settings = QAction("Settings ...", self.menu)
@@ -207,6 +216,7 @@ class LatexSnipApp(QObject):
         self.act_quit.triggered.connect(self.quit)
         for a, icon in (
             (self.act_snip, "snip"),
+            (self.act_clipboard, "snip"),
             (self.act_history, "history"),
             (self.act_settings, "settings"),
         ):
@@ -283,6 +293,7 @@ class LatexSnipApp(QObject):
                 continue
             action = {
                 "snip": self.snip,
+                "clipboard": self.read_clipboard,
                 "show": self.show_result,
                 "history": self.show_history,
                 "settings": self.show_settings,
@@ -377,6 +388,15 @@ class LatexSnipApp(QObject):
     def _on_snipped(self, crop: QImage) -> None:
         self.session = None
         self.recognize_image(crop, self.settings.beam_width)
+
+    def read_clipboard(self) -> None:
+        """Recognise the picture on the clipboard: a snip taken by another tool (the way where screens cannot be
+        grabbed, e.g. some Wayland desktops) or an image copied from a browser or PDF viewer."""
+        image = QGuiApplication.clipboard().image()
+        if image.isNull() or image.width() < 1 or image.height() < 1:
+            self.notify("Clipboard", NO_CLIPBOARD_IMAGE, error=True)
+            return
+        self.recognize_image(image, self.settings.beam_width)
 
     def recognize_image(self, image: QImage, beam: int) -> int:
         self.last_snip = image
@@ -561,6 +581,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="latexsnip", description="LaTeXSnip tray app: snip a formula, get LaTeX."
     )
     ap.add_argument("--snip", action="store_true", help="start a snip right after start-up")
+    ap.add_argument(
+        "--clipboard", action="store_true", help="recognise the clipboard's image right after start-up"
+    )
     ap.add_argument("--verbose", "-v", action="store_true", help="debug logging")
     ap.add_argument("--fake-recognizer", action="store_true", help=argparse.SUPPRESS)
     return ap.parse_args(argv)
@@ -576,22 +599,29 @@ def snip_main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-start", action="store_true", help="only ask a running app; exit 1 if none runs"
     )
+    ap.add_argument(
+        "--clipboard",
+        action="store_true",
+        help="read the image on the clipboard instead of snipping the screen (after your desktop's own "
+        "screenshot tool copied one, e.g. where the screen cannot be grabbed); the LaTeX goes to the result window",
+    )
     a = ap.parse_args(list(sys.argv[1:] if argv is None else argv))
-    if send_snip_request():
+    if send_message(MSG_CLIPBOARD) if a.clipboard else send_snip_request():
         return 0
     if a.no_start:
         print(
             "latexsnip snip: LaTeXSnip is not running (start it with `latexsnip`).", file=sys.stderr
         )
         return 1
-    return run_app(["--snip"])
+    return run_app(["--clipboard" if a.clipboard else "--snip"])
 
 
 def run_app(argv: list[str] | None = None) -> int:
     """Start the tray app, or, if one is already running, ask it to snip. Returns an exit code."""
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
-    if send_message(MSG_SNIP):
-        print("LaTeXSnip is already running: asked it to start a snip.")
+    if send_message(MSG_CLIPBOARD if args.clipboard else MSG_SNIP):
+        what = "read the clipboard's image" if args.clipboard else "start a snip"
+        print(f"LaTeXSnip is already running: asked it to {what}.")
         return 0
     problem = display_problem() if QApplication.instance() is None else None
     if problem:
@@ -619,6 +649,8 @@ def run_app(argv: list[str] | None = None) -> int:
     app.aboutToQuit.connect(snipapp.shutdown)
     if args.snip:
         QTimer.singleShot(300, snipapp.snip)
+    elif args.clipboard:
+        QTimer.singleShot(0, snipapp.read_clipboard)
     print(
         "LaTeXSnip is running (tray icon). Bind `latexsnip snip` to a shortcut, or use the hotkey "
         f"{pretty_combo(snipapp.settings.hotkey) if snipapp.hotkey.active else '(inactive: ' + snipapp.hotkey.reason + ')'}.",

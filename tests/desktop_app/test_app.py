@@ -4,13 +4,19 @@ import gc
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from core.errors import CheckpointError
 from desktop_app import worker as W
 from desktop_app.fake import FAKE_LATEX, FakeRecognizer
-from desktop_app.main import LatexSnipApp, send_snip_request
+from desktop_app.main import (
+    MSG_CLIPBOARD,
+    NO_CLIPBOARD_IMAGE,
+    LatexSnipApp,
+    send_message,
+    send_snip_request,
+)
 from desktop_app.preview import PreviewService
 from desktop_app.settings import Settings
 from tests.desktop_app.conftest import ImageGrabber
@@ -195,6 +201,53 @@ def test_second_instance_request_starts_snip(qtbot, make_app):
     assert send_snip_request() is True
     qtbot.waitUntil(lambda: app.session is not None and app.session.active, timeout=3000)
     app.session.cancel()
+
+
+def _inked(w: int, h: int) -> QImage:
+    """A white picture with a dark bar: not blank, so the recogniser reads it."""
+    image = QImage(w, h, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    p = QPainter(image)
+    p.fillRect(w // 4, h // 3, w // 2, h // 3, Qt.GlobalColor.black)
+    p.end()
+    return image
+
+
+@pytest.fixture
+def clipboard_image():
+    """Put a picture on the clipboard for one test; cleared after, so no other test finds it there."""
+    yield lambda image: QGuiApplication.clipboard().setImage(image)
+    QGuiApplication.clipboard().clear()
+
+
+def test_clipboard_image_is_read_like_a_snip(qtbot, make_app, clipboard_image):
+    # a picture another tool copied (a screenshot tool's Copy, a browser's Copy Image)
+    clipboard_image(_inked(240, 60))
+    app = make_app()
+    _wait_ready(qtbot, app)
+    with qtbot.waitSignal(app.result_shown, timeout=5000):
+        app.act_clipboard.trigger()  # the tray menu's entry
+    assert (app.last_snip.width(), app.last_snip.height()) == (240, 60)
+    assert app.result_window.isVisible() and app.result_window.latex() == FAKE_LATEX
+    assert [e.latex for e in app.store.search()] == [FAKE_LATEX]  # kept in the history as a snip is
+
+
+def test_clipboard_without_an_image_says_so(qtbot, make_app):
+    QGuiApplication.clipboard().setText("no picture here")
+    app = make_app()
+    _wait_ready(qtbot, app)
+    app.read_clipboard()
+    assert ("Clipboard", NO_CLIPBOARD_IMAGE) in app.messages
+    assert app.worker.latest_job is None and app.last_snip is None  # nothing sent to the recogniser
+
+
+def test_second_instance_request_reads_the_clipboard(qtbot, make_app, clipboard_image):
+    clipboard_image(_inked(100, 40))
+    app = make_app(listen=True)
+    _wait_ready(qtbot, app)
+    with qtbot.waitSignal(app.result_shown, timeout=5000):
+        assert send_message(MSG_CLIPBOARD) is True
+    assert app.last_snip is not None and app.last_snip.width() == 100
 
 
 def test_app_collects_garbage_on_the_gui_thread_only(automatic_gc, make_app):
