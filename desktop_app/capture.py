@@ -139,14 +139,15 @@ def capture_help() -> str:
         return (
             "Wayland does not let applications read the screen directly. Either log in to an "
             "X11 session, start LaTeXSnip with QT_QPA_PLATFORM=xcb (XWayland; works on some "
-            "desktops), or take a screenshot with your desktop's tool and run "
-            "`latexsnip predict SCREENSHOT.png`."
+            "desktops), or copy a screenshot of the formula with your desktop's tool and choose "
+            "Read clipboard image in LaTeXSnip's menu (`latexsnip snip --clipboard`)."
         )
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
         return (
             "No X display found (DISPLAY is not set). Start LaTeXSnip inside your desktop session."
         )
     return (
-        "Check that no other program blocks screen capture, then try again. As a fallback, save "
-        "a screenshot and run `latexsnip predict SCREENSHOT.png`."
+        "Check that no other program blocks screen capture, then try again. As a fallback, copy "
+        "a screenshot of the formula with another tool and choose Read clipboard image in "
+        "LaTeXSnip's menu."
     )
