@@ -1,8 +1,9 @@
-"""QImage <-> numpy conversions (GUI-thread helpers; no torch)."""
+"""QImage <-> numpy conversions, and pictures from drags (GUI-thread helpers; no torch)."""
 
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QImage
 
 
@@ -44,3 +45,27 @@ def is_all_black(img: QImage) -> bool:
         return True
     small = img.scaled(128, 128) if img.width() * img.height() > 128 * 128 * 4 else img
     return int(qimage_to_rgb(small).max()) <= 4
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
+
+
+def mime_offers_image(mime: QMimeData) -> bool:
+    """Whether a drag carries a picture: image data (a browser's image) or a local image file."""
+    if mime.hasImage():
+        return True
+    return any(u.isLocalFile() and u.toLocalFile().lower().endswith(IMAGE_SUFFIXES) for u in mime.urls())
+
+
+def image_from_mime(mime: QMimeData) -> QImage | None:
+    """The dropped picture (image data first, else the first local image file that loads); None if there is none."""
+    if mime.hasImage():
+        img = QImage(mime.imageData())
+        if not img.isNull():
+            return img
+    for u in mime.urls():
+        if u.isLocalFile() and u.toLocalFile().lower().endswith(IMAGE_SUFFIXES):
+            img = QImage(u.toLocalFile())
+            if not img.isNull():
+                return img
+    return None

@@ -183,6 +183,7 @@ class LatexSnipApp(QObject):
         self.result_window.setWindowIcon(app_icon())
         self.result_window.retry_requested.connect(self.retry)
         self.result_window.copied.connect(self._on_copied)
+        self.result_window.image_dropped.connect(lambda image: self.recognize_image(image, self.settings.beam_width))
         self.history_window: HistoryWindow | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.session: SnipSession | None = None

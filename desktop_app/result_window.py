@@ -9,6 +9,8 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDropEvent,
     QFontDatabase,
     QGuiApplication,
     QImage,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.formats import FORMAT_LABELS, FormatError, format_latex
+from desktop_app.imageconv import image_from_mime, mime_offers_image
 from desktop_app.preview import PreviewResult, PreviewService
 from desktop_app.tokens import LOW_PROB, low_prob_spans, token_at
 
@@ -184,6 +187,7 @@ class ResultWindow(QWidget):
     retry_requested = Signal(int)  # beam width
     copied = Signal(str, str)  # format, text
     latex_edited = Signal(str)
+    image_dropped = Signal(QImage)  # a picture dropped on the window: read it as a snip
 
     def __init__(
         self,
@@ -210,6 +214,8 @@ class ResultWindow(QWidget):
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image_label.setMinimumHeight(60)
         self.image_label.setStyleSheet("background: white; border: 1px solid #ccc;")
+        self.image_label.setText("Snip a formula, or drop a picture of one on this window.")
+        self.setAcceptDrops(True)  # the editor takes its own drops (text)
         self.info_label = QLabel("")
         self.info_label.setObjectName("infoLabel")
         self.info_label.setWordWrap(True)
@@ -382,6 +388,21 @@ class ResultWindow(QWidget):
             action.setData(text)
             action.setToolTip(text)
         self.readings_button.setText(f"Other readings ({len(alternatives)})" if alternatives else "Other readings")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if mime_offers_image(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        image = image_from_mime(event.mimeData())
+        if image is None:
+            self.set_error("That file is not a picture LaTeXSnip can open (PNG, JPEG, BMP, GIF, WebP, TIFF).")
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.image_dropped.emit(image)
 
     def set_error(self, message: str) -> None:
         self.info_label.setStyleSheet("color: #c62828;")

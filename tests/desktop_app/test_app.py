@@ -241,6 +241,14 @@ def test_clipboard_without_an_image_says_so(qtbot, make_app):
     assert app.worker.latest_job is None and app.last_snip is None  # nothing sent to the recogniser
 
 
+def test_a_picture_dropped_on_the_result_window_is_read(qtbot, make_app):
+    app = make_app()
+    _wait_ready(qtbot, app)
+    with qtbot.waitSignal(app.result_shown, timeout=5000):
+        app.result_window.image_dropped.emit(_inked(180, 50))  # what its dropEvent emits (test_result_window.py)
+    assert app.last_snip.width() == 180 and app.result_window.latex() == FAKE_LATEX
+
+
 def test_second_instance_request_reads_the_clipboard(qtbot, make_app, clipboard_image):
     clipboard_image(_inked(100, 40))
     app = make_app(listen=True)

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
-from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
 
 from desktop_app.fake import FakeRecognizer
+from desktop_app.imageconv import mime_offers_image
 from desktop_app.preview import PreviewService, tex_available
 from desktop_app.result_window import ResultWindow
 from tests.desktop_app.conftest import formula_image
@@ -247,3 +249,39 @@ def test_a_long_reading_is_cut_in_its_menu_entry():
     assert reading_label(text, kept="y", first=None).endswith("…") and len(reading_label(text, "y", None)) == 90
     assert reading_label("a", kept="a", first="b").endswith("(kept)")
     assert reading_label("b", kept="a", first="b").endswith("(the model's first choice)")
+
+
+def _drop(window, mime):
+    ev = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(ev)
+
+
+def test_a_dropped_picture_is_read_as_a_snip(qtbot, window, tmp_path):
+    data = QMimeData()  # a browser's dragged image
+    data.setImageData(formula_image(300, 80))
+    with qtbot.waitSignal(window.image_dropped, timeout=1000) as sig:
+        _drop(window, data)
+    assert (sig.args[0].width(), sig.args[0].height()) == (300, 80)
+
+    path = tmp_path / "formula.PNG"  # a file from the file manager, any case of suffix
+    formula_image(120, 40).save(str(path))
+    files = QMimeData()
+    files.setUrls([QUrl.fromLocalFile(str(path))])
+    assert mime_offers_image(files)
+    with qtbot.waitSignal(window.image_dropped, timeout=1000) as sig:
+        _drop(window, files)
+    assert sig.args[0].width() == 120
+
+    text = QMimeData()
+    text.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
+    assert not mime_offers_image(text)  # not even offered: the drag shows "no drop here"
+
+
+def test_a_dropped_file_that_is_no_picture_says_so(qtbot, window, tmp_path):
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"not a png")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    with qtbot.assertNotEmitted(window.image_dropped):
+        _drop(window, data)
+    assert "not a picture" in window.info_label.text()
