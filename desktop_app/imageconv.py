@@ -15,6 +15,20 @@ def qimage_to_rgb(img: QImage) -> np.ndarray:
     return buf[:, : w * 3].reshape(h, w, 3).copy()
 
 
+def qimage_to_array(img: QImage) -> np.ndarray:
+    """What the recogniser is given: (H, W, 3) uint8, or (H, W, 4) RGBA where the picture is partly transparent (an
+    image copied from a web page or dropped from a file, often a formula on a transparent page): flattened to RGB its
+    transparent pixels would turn black and hide the ink; ``core.preprocess.to_gray`` composites them onto the page.
+    An opaque picture stays RGB, so a dark-mode snip is still recognised as one."""
+    if not img.hasAlphaChannel():
+        return qimage_to_rgb(img)
+    rgba = img.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h, bpl = rgba.width(), rgba.height(), rgba.bytesPerLine()
+    buf = np.frombuffer(rgba.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
+    arr = buf[:, : w * 4].reshape(h, w, 4)
+    return arr.copy() if int(arr[..., 3].min()) < 255 else arr[..., :3].copy()
+
+
 def rgb_to_qimage(arr: np.ndarray) -> QImage:
     """QImage (owning its data) from (H, W), (H, W, 3) or (H, W, 4) uint8 / float 0..1 arrays."""
     a = np.asarray(arr)

@@ -40,7 +40,7 @@ from desktop_app.display import display_problem
 from desktop_app.gui_gc import MainThreadCollector
 from desktop_app.history import HistoryStore, HistoryWindow, image_to_png
 from desktop_app.hotkey import HotkeyBridge, NoHotkey, make_hotkey, pretty_combo
-from desktop_app.imageconv import qimage_to_rgb
+from desktop_app.imageconv import qimage_to_array
 from desktop_app.overlay import SnipSession
 from desktop_app.paths import data_dir, icon_path, weights_path
 from desktop_app.preview import PreviewService
@@ -404,7 +404,7 @@ class LatexSnipApp(QObject):
         self.last_beam = beam
         self.result_window.set_snip(image)
         self.show_result()
-        return self.worker.submit(qimage_to_rgb(image), beam, self.settings.reread_unsure, self.settings.render_check)
+        return self.worker.submit(qimage_to_array(image), beam, self.settings.reread_unsure, self.settings.render_check)
 
     def retry(self, beam: int = 5) -> None:
         if self.last_snip is None:
@@ -412,7 +412,7 @@ class LatexSnipApp(QObject):
         self.last_beam = beam
         self.result_window.info_label.setText(f"Recognising again with beam {beam} ...")
         self.result_window._set_busy(True)
-        self.worker.submit(qimage_to_rgb(self.last_snip), beam, self.settings.reread_unsure, self.settings.render_check)
+        self.worker.submit(qimage_to_array(self.last_snip), beam, self.settings.reread_unsure, self.settings.render_check)
 
     def _on_result(self, job_id: int, pred: Any) -> None:
         if self._closing:  # a queued signal from the worker after shutdown

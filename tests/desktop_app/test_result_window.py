@@ -285,3 +285,25 @@ def test_a_dropped_file_that_is_no_picture_says_so(qtbot, window, tmp_path):
     with qtbot.assertNotEmitted(window.image_dropped):
         _drop(window, data)
     assert "not a picture" in window.info_label.text()
+
+
+def test_a_transparent_picture_keeps_its_ink(qtbot):
+    # a formula on a transparent page (a web page's image): flattened to RGB it would be black on black
+    from PySide6.QtGui import QColor, QPainter
+
+    from core.preprocess import to_gray
+    from desktop_app.imageconv import qimage_to_array
+
+    img = QImage(60, 20, QImage.Format.Format_ARGB32)
+    img.fill(Qt.GlobalColor.transparent)
+    p = QPainter(img)
+    p.fillRect(20, 5, 20, 10, QColor(0, 0, 0))
+    p.end()
+    arr = qimage_to_array(img)
+    assert arr.shape == (20, 60, 4)
+    gray = to_gray(arr)
+    assert gray[0, 0] > 0.9 and gray[10, 30] < 0.1  # white page, black ink
+
+    dark = QImage(60, 20, QImage.Format.Format_ARGB32)  # opaque (a dark-mode screen snip): stays RGB
+    dark.fill(QColor(20, 20, 20))
+    assert qimage_to_array(dark).shape == (20, 60, 3)
