@@ -52,11 +52,11 @@ log = logging.getLogger("desktop_app")
 APP_NAME = "LaTeXSnip"
 MSG_SNIP = b"snip\n"
 MSG_CLIPBOARD = b"clipboard\n"
+MSG_SHOW = b"show\n"
 NO_CLIPBOARD_IMAGE = (
     "The clipboard holds no image. Copy a formula's picture first (a screenshot tool's Copy, or Copy Image in a "
     "browser or PDF viewer), then choose Read clipboard image again."
 )
-MSG_SHOW = b"show\n"
 
 
 def server_name() -> str:
@@ -394,7 +394,7 @@ class LatexSnipApp(QObject):
         """Recognise the picture on the clipboard: a snip taken by another tool (the way where screens cannot be
         grabbed, e.g. some Wayland desktops) or an image copied from a browser or PDF viewer."""
         image = QGuiApplication.clipboard().image()
-        if image.isNull() or image.width() < 1 or image.height() < 1:
+        if image.isNull():
             self.notify("Clipboard", NO_CLIPBOARD_IMAGE, error=True)
             return
         self.recognize_image(image, self.settings.beam_width)
