@@ -14,6 +14,7 @@ import logging.handlers
 import os
 import sys
 import traceback
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,8 @@ class LatexSnipApp(QObject):
         self.capture_error_box: QMessageBox | None = None
         self.last_snip: QImage | None = None
         self.last_beam = self.settings.beam_width
-        self.messages: list[tuple[str, str]] = []  # every user-facing message, for tests and logs
+        # the latest user-facing messages (title, text), for tests and scripts; bounded: a tray app runs for weeks
+        self.messages: deque[tuple[str, str]] = deque(maxlen=200)
         self._closing = False
 
         self.worker = W.WorkerController(loader, parent=self)

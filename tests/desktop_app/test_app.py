@@ -232,6 +232,13 @@ def test_clipboard_image_is_read_like_a_snip(qtbot, make_app, clipboard_image):
     assert [e.latex for e in app.store.search()] == [FAKE_LATEX]  # kept in the history as a snip is
 
 
+def test_messages_kept_are_bounded(make_app):
+    app = make_app()
+    for i in range(250):  # a tray app runs for weeks: one "LaTeX copied" per snip
+        app.notify("LaTeX copied", f"x_{i}")
+    assert len(app.messages) == 200 and app.messages[-1] == ("LaTeX copied", "x_249")
+
+
 def test_clipboard_without_an_image_says_so(qtbot, make_app):
     QGuiApplication.clipboard().setText("no picture here")
     app = make_app()
