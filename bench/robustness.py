@@ -41,7 +41,7 @@ from core.preprocess import config_with
 from core.recognizer import Recognizer
 from core.render_match import Renderer
 from training.evaluate import gold_formulas, recognize_chunk
-from training.metrics import corpus_bleu, edit_score, exact_match
+from training.metrics import corpus_bleu, edit_score, exact_match, exact_offered
 from training.render import add_render_check_arguments, render_formulas, renderers_for
 from training.viewer_render import ViewerMissingError, viewer_snips
 from training.web_render import WebRendererMissingError, web_snips
@@ -221,8 +221,7 @@ def score_variant(
     checked = {} if renderer is None else {
         "bleu_unchecked": round(corpus_bleu(refs, unchecked), 2), "exact_unchecked": round(exact_match(refs, unchecked), 4)}
     if beam > 1:  # the right reading kept or among the other readings offered (the result window's menu)
-        hits = sum(ref in [hyp, *more] for ref, hyp, more in zip(refs, hyps, offered, strict=True))
-        checked["exact_offered"] = round(hits / max(len(refs), 1), 4)
+        checked["exact_offered"] = round(exact_offered(refs, hyps, offered), 4)
     return {
         "variant": v.name,
         "n": len(formulas),

@@ -7,12 +7,17 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QImage
 
 
+def _pixels(img: QImage, fmt: QImage.Format, channels: int) -> np.ndarray:
+    """(H, W, channels) uint8 copy of ``img`` converted to ``fmt`` (rows without their padding)."""
+    conv = img.convertToFormat(fmt)
+    w, h, bpl = conv.width(), conv.height(), conv.bytesPerLine()
+    buf = np.frombuffer(conv.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
+    return buf[:, : w * channels].reshape(h, w, channels).copy()
+
+
 def qimage_to_rgb(img: QImage) -> np.ndarray:
     """(H, W, 3) uint8 copy of a QImage."""
-    rgb = img.convertToFormat(QImage.Format.Format_RGB888)
-    w, h, bpl = rgb.width(), rgb.height(), rgb.bytesPerLine()
-    buf = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
-    return buf[:, : w * 3].reshape(h, w, 3).copy()
+    return _pixels(img, QImage.Format.Format_RGB888, 3)
 
 
 def qimage_to_array(img: QImage) -> np.ndarray:
@@ -22,11 +27,8 @@ def qimage_to_array(img: QImage) -> np.ndarray:
     An opaque picture stays RGB, so a dark-mode snip is still recognised as one."""
     if not img.hasAlphaChannel():
         return qimage_to_rgb(img)
-    rgba = img.convertToFormat(QImage.Format.Format_RGBA8888)
-    w, h, bpl = rgba.width(), rgba.height(), rgba.bytesPerLine()
-    buf = np.frombuffer(rgba.constBits(), dtype=np.uint8, count=bpl * h).reshape(h, bpl)
-    arr = buf[:, : w * 4].reshape(h, w, 4)
-    return arr.copy() if int(arr[..., 3].min()) < 255 else arr[..., :3].copy()
+    rgba = _pixels(img, QImage.Format.Format_RGBA8888, 4)
+    return rgba if int(rgba[..., 3].min()) < 255 else rgba[..., :3].copy()
 
 
 def rgb_to_qimage(arr: np.ndarray) -> QImage:
@@ -64,11 +66,15 @@ def is_all_black(img: QImage) -> bool:
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 
 
+def _image_files(mime: QMimeData) -> list[str]:
+    """The local files a drag carries whose names say they are pictures."""
+    paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+    return [p for p in paths if p.lower().endswith(IMAGE_SUFFIXES)]
+
+
 def mime_offers_image(mime: QMimeData) -> bool:
     """Whether a drag carries a picture: image data (a browser's image) or a local image file."""
-    if mime.hasImage():
-        return True
-    return any(u.isLocalFile() and u.toLocalFile().lower().endswith(IMAGE_SUFFIXES) for u in mime.urls())
+    return mime.hasImage() or bool(_image_files(mime))
 
 
 def image_from_mime(mime: QMimeData) -> QImage | None:
@@ -77,9 +83,8 @@ def image_from_mime(mime: QMimeData) -> QImage | None:
         img = QImage(mime.imageData())
         if not img.isNull():
             return img
-    for u in mime.urls():
-        if u.isLocalFile() and u.toLocalFile().lower().endswith(IMAGE_SUFFIXES):
-            img = QImage(u.toLocalFile())
-            if not img.isNull():
-                return img
+    for path in _image_files(mime):
+        img = QImage(path)
+        if not img.isNull():
+            return img
     return None

@@ -49,6 +49,7 @@ from training.metrics import (
     edit_score,
     exact_match,
     exact_match_ignoring,
+    exact_offered,
     tokenize,
 )
 from training.render import add_render_check_arguments, renderers_for
@@ -213,8 +214,8 @@ def evaluate(
                    "without_render_check": text_metrics(refs, unchecked),
                    "unchecked_predictions": [" ".join(h) for h in unchecked]}
     if any(offered):
-        hits = sum(r in [h, *more] for r, h, more in zip(refs, hyps, offered, strict=True))
-        checked |= {"exact_offered": hits / max(n, 1), "alternatives": [[" ".join(a) for a in more] for more in offered]}
+        checked |= {"exact_offered": exact_offered(refs, hyps, offered),
+                    "alternatives": [[" ".join(a) for a in more] for more in offered]}
     return {
         "n": n,
         **text_metrics(refs, hyps),

@@ -161,6 +161,21 @@ def exact_match(refs: Sequence[Tokens | None], hyps: Sequence[Tokens | None]) ->
     return hits / len(refs)
 
 
+def exact_offered(
+    refs: Sequence[Tokens | None], hyps: Sequence[Tokens | None], offered: Sequence[Sequence[Tokens]]
+) -> float:
+    """Fraction (0..1) of items whose reference is the reading or one of the other readings offered for it
+    (``Prediction.alternatives``, the result window's menu); 0.0 for an empty corpus."""
+    _check_lengths(refs, hyps)
+    _check_lengths(refs, offered)
+    if not refs:
+        return 0.0
+    hits = sum(
+        tokenize(r) in [tokenize(h), *map(tokenize, more)] for r, h, more in zip(refs, hyps, offered, strict=True)
+    )
+    return hits / len(refs)
+
+
 def exact_match_ignoring(
     refs: Sequence[Tokens | None], hyps: Sequence[Tokens | None], ignore: frozenset[str]
 ) -> float:

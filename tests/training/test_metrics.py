@@ -20,6 +20,7 @@ from training.metrics import (
     edit_score,
     exact_match,
     exact_match_ignoring,
+    exact_offered,
     image_match,
     image_match_rate,
 )
@@ -126,6 +127,17 @@ def test_exact_match():
     assert exact_match(refs, [T("a b"), T("c"), None]) == pytest.approx(1 / 3)
     assert exact_match(refs, refs) == 1.0
     assert exact_match([], []) == 0.0
+
+
+def test_exact_offered_counts_the_reading_or_one_offered():
+    refs = [T("a b"), T("c d"), T("e")]
+    hyps = [T("a b"), T("c"), None]
+    offered = [[], [T("x"), T("c d")], [T("f")]]
+    assert exact_offered(refs, hyps, offered) == pytest.approx(2 / 3)
+    assert exact_offered(refs, hyps, [[], [], []]) == exact_match(refs, hyps)
+    assert exact_offered([], [], []) == 0.0
+    with pytest.raises(ValueError):
+        exact_offered(refs, hyps, offered[:2])
 
 
 def test_exact_match_ignoring_drops_only_the_given_tokens():
