@@ -11,7 +11,7 @@ import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "app": ("desktop_app.main:run_app", "start the tray app (the default)"),
-    "snip": ("desktop_app.main:snip_main", "ask the running app to start a snip"),
+    "snip": ("desktop_app.main:snip_main", "ask the running app to start a snip (--clipboard: read the image on the clipboard)"),
     "predict": ("core.predict_cli:main", "recognise image files, print LaTeX"),
     "data": ("training.data_cli:main", "build / pack training data (data build, data pack)"),
     "train": ("training.train:main", "train a model"),
