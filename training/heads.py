@@ -18,7 +18,8 @@ an error.
 ``--tall TALL`` adds a third head (``tall.``): TALL (trained like WIDE, on the snips put on a taller canvas,
 ``training.wide_pack --canvas taller``) reads the canvases taller than ``height`` and WIDE only the wider
 ones of the normal height. TALL's preprocessing may differ from WIDE's only in ``max_height`` and is the
-output's. Without WIDE, MAIN's own wide head is kept (MAIN must have one).
+output's. Without WIDE, MAIN's own wide head is kept (MAIN must have one); without ``--tall``, MAIN's own tall head
+(if it has one, with its own body blocks), so a new wide head joins a three-head file without losing the third.
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("wide", type=Path, nargs="?",
                    help="checkpoint (same body) that reads the snips put on a wider or taller canvas "
                         "(default: MAIN's own wide head)")
-    p.add_argument("--tall", type=Path, help="checkpoint (same body) that reads the snips put on a taller canvas")
+    p.add_argument("--tall", type=Path, help="checkpoint (same body) that reads the snips put on a taller canvas "
+                                             "(default: MAIN's own tall head, if it has one)")
     p.add_argument("--out", type=Path, required=True, help="the joined checkpoint to write")
     p.add_argument("--metrics", help="JSON object of metrics measured on the result (e.g. from `latexsnip eval --json`)")
     args = p.parse_args(argv)
@@ -135,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         metrics = parse_metrics(args.metrics)
         main_ckpt = load_checkpoint(args.main)
         wide = load_checkpoint(args.wide) if args.wide is not None else head_only(main_ckpt, "wide")
-        joined = join_heads(main_ckpt, wide, load_checkpoint(args.tall) if args.tall is not None else None)
+        if args.tall is not None:
+            tall: Checkpoint | None = load_checkpoint(args.tall)
+        else:  # a new wide head must not cost MAIN its tall head
+            tall = head_only(main_ckpt, "tall") if main_ckpt.has_tall_head else None
+        joined = join_heads(main_ckpt, wide, tall)
         joined.metrics = metrics
         save_checkpoint(args.out, joined)
     except CheckpointError as e:
@@ -148,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"the {head} head keeps its own copy of the body blocks {', '.join(blocks)} ({len(own)} tensors)")
     pre = joined.preprocess
     reader = f"{args.wide}'s head" if args.wide is not None else f"{args.main}'s wide head"
-    if args.tall is not None:
+    if joined.has_tall_head:
+        tall_reader = f"{args.tall}'s head" if args.tall is not None else f"{args.main}'s tall head"
         print(f"wrote {args.out}: snips on canvases wider than {pre.width} px (up to {pre.max_width}) read by "
-              f"{reader}, taller than {pre.height} px (up to {pre.max_height}) by {args.tall}'s head")
+              f"{reader}, taller than {pre.height} px (up to {pre.max_height}) by {tall_reader}")
         return 0
     taller = f" or taller than {pre.height} px (up to {pre.max_height})" if pre.heightens else ""
     print(f"wrote {args.out}: snips on canvases wider than {pre.width} px (up to {pre.max_width}){taller} read by {reader}")

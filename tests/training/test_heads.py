@@ -167,3 +167,34 @@ def test_a_head_keeps_its_own_copy_of_blocks_trained_further_for_main(main_ckpt:
     assert heads.main([str(tmp_path / "bad.safetensors"), str(tmp_path / "wide.safetensors"), "--out",
                        str(tmp_path / "x.safetensors")]) == 2
     assert "the body differs" in capsys.readouterr().err
+
+
+def test_a_new_wide_head_keeps_mains_tall_head_and_its_blocks(main_ckpt: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --tall, a three-head MAIN keeps its tall head (with the body blocks it holds its own copy of) when a
+    newly trained wide head is joined to it."""
+    old = load_checkpoint(main_ckpt)
+    last = f"encoder.body.{3 + old.model_config.stages}."
+    block = max(k[len(last)] for k in old.state_dict if k.startswith(last))
+    moved = last + block + "."
+    tall = wide_variant(old, max_height=2 * old.preprocess.height)
+    tall.state_dict.update({k: v * 1.5 for k, v in old.state_dict.items() if k.startswith(moved) and v.is_floating_point()})
+    save_checkpoint(tmp_path / "wide.safetensors", wide_variant(old, max_height=2 * old.preprocess.height))
+    save_checkpoint(tmp_path / "tall.safetensors", tall)
+    three = tmp_path / "three.safetensors"
+    assert heads.main([str(main_ckpt), str(tmp_path / "wide.safetensors"), "--tall", str(tmp_path / "tall.safetensors"),
+                       "--out", str(three)]) == 0
+    newer = wide_variant(old, max_height=2 * old.preprocess.height)
+    newer.state_dict["decoder.out.bias"] = newer.state_dict["decoder.out.bias"] - 1.0
+    save_checkpoint(tmp_path / "newer.safetensors", newer)
+    out = tmp_path / "out.safetensors"
+    capsys.readouterr()
+    assert heads.main([str(three), str(tmp_path / "newer.safetensors"), "--out", str(out)]) == 0
+    assert "three.safetensors's tall head" in capsys.readouterr().out
+    before, after = load_checkpoint(three), load_checkpoint(out)
+    assert after.has_tall_head and after.own_body("tall") == before.own_body("tall") != set()
+    assert before.head_tensors("tall").keys() == after.head_tensors("tall").keys()
+    assert all(torch.equal(v, before.head_tensors("tall")[k]) for k, v in after.head_tensors("tall").items())
+    assert torch.equal(after.state_dict[WIDE_PREFIX + "decoder.out.bias"], newer.state_dict["decoder.out.bias"].to(torch.float16))
+    assert after.preprocess == before.preprocess
+    Recognizer.load(out, "cpu")
