@@ -1,10 +1,11 @@
-"""Write the items of a pack split that preprocessing puts on a taller canvas, with their indices.
+"""Write the items of a pack split that preprocessing puts on a taller (or wider) canvas, with their indices.
 
     python -m training.canvas_subset --pack data/pack --split test --weights resources/weights/default.safetensors \\
-        --preprocess '{"tall_fit_scale": 1.0}' --out data/testtallfit1
+        --preprocess '{"tall_fit_scale": 1.0}' --out data/testtallfit1 [--canvas {taller,wider,larger}]
 
 A change to the tall rule (``tall_fit_scale``, the tall head) changes the readings of these snips
-only: every other snip keeps its canvas and head. Reading the subset again (``latexsnip eval --data
+only: every other snip keeps its canvas and head. ``--canvas wider`` writes those the wide head reads
+(a new wide head changes only their readings), ``larger`` both. Reading the subset again (``latexsnip eval --data
 OUT --predictions F``) and putting those readings in place of a whole-split run's (in pack order; meta.json
 lists the ``indices``) measures the change on the whole split at a fraction of the cost. The images are
 copied as stored; images preprocessing refuses are left out, as reading them would.
@@ -21,7 +22,7 @@ from core.errors import LatexSnipError
 from core.preprocess import PreprocessConfig, config_with
 from training.data_load import pack_png_to_canvas
 from training.pack import read_pack, write_pack
-from training.wide_pack import on_wide_canvas
+from training.wide_pack import CANVASES, on_wide_canvas
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", required=True, help="checkpoint whose preprocessing decides the canvas")
     ap.add_argument("--preprocess", default="", metavar="JSON",
                     help="overrides of that preprocessing, as `latexsnip eval --preprocess`")
+    ap.add_argument("--canvas", choices=CANVASES, default="taller",
+                    help="the items on a taller canvas (default: the tall head's), a wider one of the normal height "
+                         "(the wide head's) or either (larger)")
     ap.add_argument("--out", required=True, help="pack directory to write (the one split; meta.json has 'indices')")
     args = ap.parse_args(argv)
     try:
@@ -40,14 +44,14 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_with(cfg, args.preprocess)
         formulas, pngs = read_pack(args.pack, args.split)
         # measured on the images as `latexsnip eval` reads a pack (hub-style, on the 320x64 canvas), not as stored
-        keep = [int(i) for i in on_wide_canvas([pack_png_to_canvas(png) for png in pngs], cfg, canvas="taller")]
-        note = f"{args.pack} {args.split} items on a taller canvas with {args.weights}'s preprocessing {args.preprocess}"
+        keep = [int(i) for i in on_wide_canvas([pack_png_to_canvas(png) for png in pngs], cfg, canvas=args.canvas)]
+        note = f"{args.pack} {args.split} items on a {args.canvas} canvas with {args.weights}'s preprocessing {args.preprocess}"
         write_pack(args.out, {args.split: [(formulas[i], pngs[i]) for i in keep]}, already_encoded=True,
                    meta={"note": note.strip(), "indices": keep})
     except LatexSnipError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}: {len(keep)} of {len(pngs)} {args.split} items on a taller canvas")
+    print(f"wrote {args.out}: {len(keep)} of {len(pngs)} {args.split} items on a {args.canvas} canvas")
     return 0
 
 

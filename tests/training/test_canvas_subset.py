@@ -14,11 +14,12 @@ from training.pack import read_pack, write_pack
 WEIGHTS = str(Path(__file__).resolve().parents[2] / "resources" / "weights" / "default.safetensors")
 
 
-def _glyph_rows(rows: int) -> Image.Image:
-    """``rows`` rows of six glyph-sized blocks: one row fits 64 px, four need a taller canvas."""
-    a = np.full((rows * 24 + 8, 6 * 14 + 8), 255, np.uint8)
+def _glyph_rows(rows: int, cols: int = 6) -> Image.Image:
+    """``rows`` rows of ``cols`` glyph-sized blocks: one row of six fits 64 x 320 px, four rows need a taller canvas,
+    one row of 40 a wider one."""
+    a = np.full((rows * 24 + 8, cols * 14 + 8), 255, np.uint8)
     for r in range(rows):
-        for c in range(6):
+        for c in range(cols):
             a[4 + r * 24: 18 + r * 24, 4 + c * 14: 13 + c * 14] = 0
     return Image.fromarray(a)
 
@@ -37,6 +38,17 @@ def test_writes_the_tall_items_with_their_indices(tmp_path: Path, capsys) -> Non
     assert main(["--pack", str(tmp_path / "p"), "--weights", WEIGHTS, "--out", str(none),
                  "--preprocess", '{"max_height": 0}']) == 0  # no taller canvas at all
     assert read_pack(str(none), "test")[0] == []
+
+
+def test_wider_writes_the_wide_heads_items(tmp_path: Path, capsys) -> None:
+    shapes = [(1, 6), (1, 40), (4, 6), (1, 40), (6, 40)]
+    write_pack(str(tmp_path / "p"), {"test": [(f"f{i}", _glyph_rows(*rc)) for i, rc in enumerate(shapes)]})
+    for canvas, kept in (("wider", [1, 3]), ("taller", [2, 4]), ("larger", [1, 2, 3, 4])):
+        out = tmp_path / canvas
+        assert main(["--pack", str(tmp_path / "p"), "--weights", WEIGHTS, "--out", str(out), "--canvas", canvas]) == 0
+        assert f"on a {canvas} canvas" in capsys.readouterr().out
+        assert json.loads((out / "meta.json").read_text())["indices"] == kept
+        assert read_pack(str(out), "test")[0] == [f"f{i}" for i in kept]
 
 
 def test_bad_input_gets_a_clear_error(tmp_path: Path, capsys) -> None:
