@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -197,15 +198,15 @@ class Recognizer:
         preds = [self._prediction(d, a, *grid, ms, dist) for (d, grid, a), dist in chosen]
         firsts = [" ".join(self._written_tokens(self.vocab.decode(f[0].ids))) for f in first]
         return [dataclasses.replace(p, first_choice=None if p.latex == f else f,
-                                    alternatives=self._alternatives(p.latex, [first[i], *readings[i]]))
+                                    alternatives=self._alternatives(p.latex, f, [r for r in readings[i] if r is not first[i]]))
                 for i, (p, f) in enumerate(zip(preds, firsts, strict=True))]
 
-    def _alternatives(self, kept: str, readings: Sequence[_Reading]) -> tuple[str, ...]:
-        """``readings`` (the model's choice first) as the app writes them, the model's choice first and the rest
-        by confidence: distinct, without ``kept``, at most ``MAX_ALTERNATIVES``."""
+    def _alternatives(self, kept: str, model_choice: str, others: Sequence[_Reading]) -> tuple[str, ...]:
+        """The model's choice (as written) and then ``others`` by confidence, as the app writes them: distinct,
+        without ``kept``, at most ``MAX_ALTERNATIVES``."""
         out: list[str] = []
-        for r in [readings[0], *sorted(readings[1:], key=lambda r: -r[0].score)]:
-            text = " ".join(self._written_tokens(self.vocab.decode(r[0].ids)))
+        texts = (" ".join(self._written_tokens(self.vocab.decode(r[0].ids))) for r in sorted(others, key=lambda r: -r[0].score))
+        for text in itertools.chain([model_choice], texts):
             if text != kept and text not in out:
                 out.append(text)
         return tuple(out[:MAX_ALTERNATIVES])
