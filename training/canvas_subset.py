@@ -4,8 +4,9 @@
         --preprocess '{"tall_fit_scale": 1.0}' --out data/testtallfit1 [--canvas {taller,wider,larger}]
 
 A change to the tall rule (``tall_fit_scale``, the tall head) changes the readings of these snips
-only: every other snip keeps its canvas and head. ``--canvas wider`` writes those the wide head reads
-(a new wide head changes only their readings), ``larger`` both. Reading the subset again (``latexsnip eval --data
+only: every other snip keeps its canvas and head. ``--canvas wider`` writes those the wide head reads,
+``larger`` both: a new wide head changes the readings of the wider ones and, where a tall snip is also read shrunk
+(``tall_also_shrunk``), possibly of the taller ones. Reading the subset again (``latexsnip eval --data
 OUT --predictions F``) and putting those readings in place of a whole-split run's (in pack order; meta.json
 lists the ``indices``) measures the change on the whole split at a fraction of the cost. The images are
 copied as stored; images preprocessing refuses are left out, as reading them would.
