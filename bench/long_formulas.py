@@ -35,7 +35,6 @@ from core.preprocess import config_with
 from core.recognizer import Recognizer
 from training.evaluate import evaluate
 from training.pack import encode_png, read_pack, write_pack
-from training.render import render_formulas
 from training.viewer_render import ViewerMissingError
 from training.web_render import WebRendererMissingError
 from training.wide_pack import SHARED, draw_long
@@ -82,24 +81,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_pack and args.variant != "baseline":
         print("error: --write-pack writes the training rendering; leave out --variant", file=sys.stderr)
         return 2
-    results = render_formulas(drawn, workers=args.workers)
-    images: Sequence[Image.Image | None] = [r.image for r in results]
+    variants = {v.name: v for v in VARIANTS}
+    renders: dict[str, list] = {}  # a variant drawn from the training rendering (a PDF viewer's, ...) reuses it
+    base, _ = variant_images(variants["baseline"], drawn, args.workers, renders)  # the training rendering: the kind
+    images = base
     if args.variant != "baseline":
         try:
-            images = variant_images(next(v for v in VARIANTS if v.name == args.variant), drawn, args.workers)[0]
+            images = variant_images(variants[args.variant], drawn, args.workers, renders)[0]
         except (LatexSnipError, OSError, ViewerMissingError, WebRendererMissingError) as e:
             print(f"error: cannot draw the {args.variant} variant: {e}", file=sys.stderr)
             return 2
     by_kind: dict[str, list[tuple[Image.Image, str]]] = {"wide": [], "tall": []}
-    for f, r, im in zip(drawn, results, images, strict=True):
-        if r.image is not None and im is not None:
-            by_kind[kind_of(r.image)].append((im, f))
-    failed = sum(r.image is None or im is None for r, im in zip(results, images, strict=True))
+    for f, b, im in zip(drawn, base, images, strict=True):
+        if b is not None and im is not None:
+            by_kind[kind_of(b)].append((im, f))
+    failed = sum(b is None or im is None for b, im in zip(base, images, strict=True))
     if args.write_pack:
         rows_out = list(zip(*read_pack(args.with_pack, args.split), strict=True)) if args.with_pack else []
-        rows_out += [(f, png) for f, r in zip(drawn, results, strict=True)
-                     if r.image is not None and args.kind in ("all", kind_of(r.image))
-                     and (png := encode_png(r.image)) is not None]
+        rows_out += [(f, png) for f, b in zip(drawn, base, strict=True)
+                     if b is not None and args.kind in ("all", kind_of(b)) and (png := encode_png(b)) is not None]
         info = write_pack(args.write_pack, {args.split: rows_out}, already_encoded=True,
                           meta={"made_by": "python bench/long_formulas.py " + " ".join(argv if argv is not None else sys.argv[1:])})
         print(f"wrote {args.write_pack}: {info['splits']}", file=sys.stderr)
