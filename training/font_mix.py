@@ -3,7 +3,7 @@
     python -m training.font_mix --pack data/pack --out data/fontpack [--n 6000] [--base all [--base-limit K]]
         [--favour FORMULAS.tsv --favour-copies K] [--variants times,palatino,cm-aa,cm-110,cm-135,poppler-100,...]
         [--respace N] [--wide BUILD_REPORT [--wide-max-width W] [--wide-max-height H] [--wide-min-height H]
-        [--wide-copies K] [--wide-variants times,cm-aa] [--hold-out FILE]]
+        [--wide-copies K] [--wide-variants times,cm-aa,poppler-100] [--hold-out FILE]]
 
 Renders N random training formulas of PACK in Times, Palatino and anti-aliased (not binarized)
 Computer Modern (``--variants`` picks them, and can add low-resolution binarized Computer Modern
@@ -29,8 +29,9 @@ a model trained on 320-px canvases reads only shrunk (train with a wider canvas:
 '{"width": 768}'``). A larger ``--wide-max-height`` adds tall formulas (arrays, stacked fractions; a
 taller canvas: ``max_height``), ``--wide-min-height`` keeps only those higher than it, and each render
 appears ``--wide-copies`` times. ``--wide-variants`` renders the formulas kept so in those renderings too
-(each kept when it fits the same limits), so a head for long and tall formulas also sees other fonts and
-screen snips.
+(a Ghostscript rendering kept when it fits the same limits; a PDF viewer's or MathJax's at its own scale, whatever
+its size, as the app's preprocessing scales it), so a head for long and tall formulas also sees other fonts,
+screen snips and PDF viewers' pages.
 ``--hold-out FILE`` (one formula per line) names formulas never added, e.g. the validation formulas
 ``bench/long_formulas.py --split val --list FILE`` scores.
 """
@@ -82,6 +83,7 @@ DEFAULT_VARIANTS = "times,palatino,cm-aa"
 # Largest render --wide keeps: 56 px high (64 with the 4-px pad), at most --wide-max-width px wide.
 WIDE_MAX_HEIGHT = 56
 WIDE_MAX_WIDTH = 592
+_ANY_SIZE = (1 << 30, 1 << 30)  # no size limit
 _PAD2 = 8  # the build report's processed image has 4 px of white on each side of the render
 
 
@@ -137,6 +139,16 @@ def web_fits(formulas: list[str], zoom: float, workers: int = 2, max_size: tuple
     return _fitting(formulas, web_snips(formulas, zoom, workers=workers), max_size)
 
 
+def _drawn_fits(name: str, formulas: list[str], workers: int, max_size: tuple[int, int] = (312, 64)
+                ) -> tuple[list[tuple[str, Image.Image]], str]:
+    """``formulas`` drawn by the PDF viewer or web variant ``name``, those that fit ``max_size``, and how they were drawn."""
+    if name in VIEWER_VARIANTS:
+        viewer, dpi = VIEWER_VARIANTS[name]
+        return viewer_fits(formulas, viewer, dpi, workers, max_size), f"{viewer}, {dpi} dpi"
+    zoom = WEB_VARIANTS[name]
+    return web_fits(formulas, zoom, workers, max_size), f"MathJax, zoom {zoom:g}"
+
+
 def _read_lines(path: str) -> set[str]:
     with open(path, encoding="utf-8") as fh:
         return {line.strip() for line in fh if line.strip()}
@@ -184,14 +196,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wide-copies", type=int, default=1, help="times each --wide render appears (default 1)")
     p.add_argument("--wide-variants", default="none",
                    help="--wide also renders its formulas in these renderings, comma-separated, each with "
-                        f"--wide-copies copies (default none: Computer Modern 200 dpi only; known: {', '.join(VARIANTS)})")
+                        f"--wide-copies copies (default none: Computer Modern 200 dpi only; known: "
+                        f"{', '.join([*VARIANTS, *VIEWER_VARIANTS, *WEB_VARIANTS])})")
     p.add_argument("--hold-out", metavar="FILE", help="formulas (one per line) that --wide never adds")
     args = p.parse_args(argv)
     try:
         variants = parse_variants(args.variants)
         wide_variants = parse_variants(args.wide_variants)
-        if any(v in VIEWER_VARIANTS or v in WEB_VARIANTS for v in wide_variants):
-            raise ValueError(f"--wide-variants takes Ghostscript renderings only ({', '.join(VARIANTS)})")
     except ValueError as e:
         print(f"error: --variants / --wide-variants: {e}", file=sys.stderr)
         return 2
@@ -222,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     picked = [formulas[i] for i in favoured + rng.sample(others, min(args.n, len(others)))]
     if args.favour:
         print(f"favouring {len(favoured)} training formulas listed in {args.favour}", file=sys.stderr)
-    for name in variants:  # before any rendering
+    for name in dict.fromkeys([*variants, *wide_variants]):  # before any rendering
         try:
             if name in VIEWER_VARIANTS:
                 check_viewer(VIEWER_VARIANTS[name][0])
@@ -235,11 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     viewer_rows: list[tuple[str, Image.Image]] = []  # drawn by a PDF viewer's library or MathJax: VIEWER_LEVELS grays
     for name in variants:
         if name in VIEWER_VARIANTS or name in WEB_VARIANTS:
-            if name in VIEWER_VARIANTS:
-                viewer, dpi = VIEWER_VARIANTS[name]
-                fits, how = viewer_fits(picked, viewer, dpi, args.workers), f"{viewer}, {dpi} dpi"
-            else:
-                fits, how = web_fits(picked, WEB_VARIANTS[name], args.workers), f"MathJax, zoom {WEB_VARIANTS[name]:g}"
+            fits, how = _drawn_fits(name, picked, args.workers)
             viewer_rows += fits
             print(f"{name} ({how}, {VIEWER_LEVELS} grays): {len(fits)} of {len(picked)} drawn and fit", file=sys.stderr)
             continue
@@ -255,11 +262,19 @@ def main(argv: list[str] | None = None) -> int:
     if wide:
         kept = [f for f in wide if f.strip() not in held]
         n_held = len(wide) - len(kept)
-        for name, (font, binarize, dpi) in [("wide", ("cm", True, 200))] + [(f"wide {v}", VARIANTS[v]) for v in wide_variants]:
+        for name in ["wide", *wide_variants]:
+            if name in VIEWER_VARIANTS or name in WEB_VARIANTS:  # its own scale: the size limits do not apply
+                fits, how = _drawn_fits(name, kept, args.workers, _ANY_SIZE)
+                viewer_rows += fits * args.wide_copies
+                print(f"wide {name} ({how}, {VIEWER_LEVELS} grays): {len(fits)} of {len(kept)} drawn, "
+                      f"{args.wide_copies} copies", file=sys.stderr)
+                continue
+            font, binarize, dpi = ("cm", True, 200) if name == "wide" else VARIANTS[name]
             fits = _render_fits(kept, font, dpi, binarize, args.workers, (args.wide_max_width, args.wide_max_height))
             fits = [(f, im) for f, im in fits if im.height > args.wide_min_height]
             rows += fits * args.wide_copies
-            print(f"{name} ({font}, binarize={binarize}, {dpi} dpi): {len(fits)} of {len(kept)} rendered and fit "
+            label = name if name == "wide" else f"wide {name}"
+            print(f"{label} ({font}, binarize={binarize}, {dpi} dpi): {len(fits)} of {len(kept)} rendered and fit "
                   f"({n_held} held out), {args.wide_copies} copies", file=sys.stderr)
             if name == "wide":  # the other renderings: only the formulas whose Computer Modern render was kept
                 kept = list(dict.fromkeys(f for f, _ in fits))

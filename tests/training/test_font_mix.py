@@ -258,9 +258,44 @@ def test_viewer_variants_need_their_rasteriser(
     assert "mupdf-100: mutool not found" in capsys.readouterr().err
     assert rendered == []  # told before any rendering
     assert not Path(out).exists()
-    argv = ["--pack", pack, "--out", out, "--wide", "r.json", "--wide-variants", "poppler-100"]
+    report = _report(tmp_path, [{"split": "train", "formula": "w", "size": [508, 48], "reason": "too_big"}])
+    argv = ["--pack", pack, "--out", out, "--n", "0", "--variants", "none", "--wide", report, "--wide-variants", "mupdf-100"]
     assert font_mix.main(argv) == 2
-    assert "Ghostscript renderings only" in capsys.readouterr().err
+    assert "mupdf-100: mutool not found" in capsys.readouterr().err
+    assert rendered == [] and not Path(out).exists()  # --wide-variants are checked before any rendering too
+
+
+def test_wide_viewer_variants_draw_the_kept_formulas_at_any_size_with_sixteen_grays(
+    pack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A PDF viewer's page of a long formula is drawn at the viewer's scale: the Computer Modern limits choose the
+    formulas, not its size (training.wide_pack then puts each on the canvas the app would)."""
+    sizes = {"w1": (500, 40), "w2": (300, 40)}
+    monkeypatch.setattr(font_mix, "render_formulas", lambda formulas, **_: [  # type: ignore[misc]
+        RenderResult(_image(3).resize(sizes[f])) for f in formulas])
+    drawn: list[tuple[str, int, list[str]]] = []
+
+    def fake_viewer(formulas, viewer="poppler", dpi=100, font="cm", workers=2):  # type: ignore[no-untyped-def]
+        drawn.append((viewer, dpi, list(formulas)))
+        a = np.full((20, 700), 255, np.uint8)
+        a[5:15, 5:695] = np.tile(np.linspace(0, 230, 16, dtype=np.uint8), 44)[:690]
+        return [Image.fromarray(a, "L") for _ in formulas]  # its ink wider than any limit
+
+    monkeypatch.setattr(font_mix, "viewer_snips", fake_viewer)
+    monkeypatch.setattr(font_mix, "check_viewer", lambda viewer: None)
+    report = _report(tmp_path, [{"split": "train", "formula": f, "size": [w + 8, h + 8], "reason": "too_big"}
+                                for f, (w, h) in sizes.items()])
+    out = str(tmp_path / "mix")
+    argv = ["--pack", pack, "--out", out, "--n", "0", "--variants", "none", "--base", "all", "--wide", report,
+            "--wide-max-width", "400", "--wide-variants", "poppler-100", "--wide-copies", "2", "--workers", "1"]
+    assert font_mix.main(argv) == 0
+    assert drawn == [("poppler", 100, ["w2"])]  # only what Computer Modern kept (w1's render is over 400 px)
+    formulas, pngs = read_pack(out, "train")
+    assert Counter(formulas)["w2"] == 2 + 2 and len(formulas) == 12 + 4
+    viewer_pngs = [Image.open(io.BytesIO(p)) for f, p in zip(formulas, pngs, strict=True) if f == "w2"]
+    assert sum(im.width > 400 for im in viewer_pngs) == 2  # the viewer's pages, kept beyond --wide-max-width
+    assert max(np.unique(np.asarray(im)).size for im in viewer_pngs) >= 15
+    assert "wide poppler-100 (poppler, 100 dpi, 16 grays): 1 of 1 drawn, 2 copies" in capsys.readouterr().err
 
 
 def test_web_variants_are_drawn_by_mathjax_with_sixteen_grays(
@@ -283,7 +318,6 @@ def test_web_variants_are_drawn_by_mathjax_with_sixteen_grays(
     assert len(formulas) == 2 * 2 + 4  # two web renders each (one failed, one too wide), base "same"
     assert min(np.unique(np.asarray(Image.open(io.BytesIO(p)))).size for p in pngs[:4]) >= 15
     assert "mathjax-150 (MathJax, zoom 1.5, 16 grays): 2 of 4 drawn and fit" in capsys.readouterr().err
-    assert font_mix.main(["--pack", pack, "--out", out, "--wide", "r.json", "--wide-variants", "mathjax-100"]) == 2
 
 
 def test_web_variants_need_mathjax(pack: str, tmp_path: Path, rendered: list[tuple[str, list[str]]],
