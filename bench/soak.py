@@ -30,19 +30,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from startup import rss_mib  # noqa: E402  (bench/, beside this script)
+
 from desktop_app.settings import Settings  # noqa: E402  (no Qt application needed)
-
-
-def rss_kb() -> int:
-    """Resident set size of this process, KB (0 where /proc is missing)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -123,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.tracemalloc:
         tracemalloc.start()
-    rows: list[tuple[int, int, int, float, float]] = []  # done, rss KB, gc objects, traced MB, s
+    rows: list[tuple[int, float, int, float, float]] = []  # done, RSS MiB, gc objects, traced MiB, s
     t0 = time.perf_counter()
     for i in range(args.n):
         target = sum(done) + 1
@@ -137,14 +127,14 @@ def main(argv: list[str] | None = None) -> int:
                 qapp.processEvents()
             gc.collect()
             traced = tracemalloc.get_traced_memory()[0] / 2**20 if args.tracemalloc else 0.0
-            rows.append((i + 1, rss_kb(), len(gc.get_objects()), traced, time.perf_counter() - t0))
-            print(f"{i + 1:6d} recognitions  RSS {rows[-1][1] / 1024:8.1f} MB  objects {rows[-1][2]:8d}"
+            rows.append((i + 1, rss_mib(os.getpid()) or 0.0, len(gc.get_objects()), traced, time.perf_counter() - t0))
+            print(f"{i + 1:6d} recognitions  RSS {rows[-1][1]:8.1f} MB  objects {rows[-1][2]:8d}"
                   + (f"  traced {traced:7.2f} MB" if args.tracemalloc else "") + f"  {rows[-1][4]:6.1f} s", flush=True)
     app.shutdown()
     shutil.rmtree(tmp, ignore_errors=True)
     tail = rows[min(len(rows) // 2, len(rows) - 2) :]  # after warm-up (caches and allocator arenas fill first)
     xs = [float(r[0]) for r in tail]
-    per_rss = slope(xs, [float(r[1]) for r in tail])
+    per_rss = slope(xs, [r[1] * 1024 for r in tail])
     per_obj = slope(xs, [float(r[2]) for r in tail])
     per_traced = slope(xs, [r[3] * 1024 for r in tail])
     summary = (f"growth per recognition over the second half: RSS {per_rss:.1f} KB, "
@@ -153,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     print(summary)
     if args.out:
         lines = ["| recognitions | RSS (MB) | Python objects | traced (MB) |", "|---:|---:|---:|---:|"]
-        lines += [f"| {d} | {r / 1024:.1f} | {o} | {t:.2f} |" for d, r, o, t, _ in rows]
+        lines += [f"| {d} | {r:.1f} | {o} | {t:.2f} |" for d, r, o, t, _ in rows]
         args.out.write_text("\n".join(lines) + "\n\n" + summary + "\n", encoding="utf-8")
     return 0
 

@@ -83,7 +83,6 @@ DEFAULT_VARIANTS = "times,palatino,cm-aa"
 # Largest render --wide keeps: 56 px high (64 with the 4-px pad), at most --wide-max-width px wide.
 WIDE_MAX_HEIGHT = 56
 WIDE_MAX_WIDTH = 592
-_ANY_SIZE = (1 << 30, 1 << 30)  # no size limit
 _PAD2 = 8  # the build report's processed image has 4 px of white on each side of the render
 
 
@@ -120,33 +119,22 @@ def too_big_formulas(report_path: str, max_width: int, max_height: int = WIDE_MA
     return out
 
 
-def _fitting(formulas: list[str], images: Sequence[Image.Image | None], max_size: tuple[int, int]
+def _fitting(formulas: list[str], images: Sequence[Image.Image | None], max_size: tuple[int, int] | None
              ) -> list[tuple[str, Image.Image]]:
-    """(formula, image) of the formulas that were drawn and fit ``max_size``."""
+    """(formula, image) of the formulas that were drawn and fit ``max_size`` (None: whatever their size)."""
     return [(f, im) for f, im in zip(formulas, images, strict=True)
-            if im is not None and im.width <= max_size[0] and im.height <= max_size[1]]
+            if im is not None and (max_size is None or (im.width <= max_size[0] and im.height <= max_size[1]))]
 
 
-def viewer_fits(formulas: list[str], viewer: str, dpi: int, workers: int = 2, max_size: tuple[int, int] = (312, 64)
-                ) -> list[tuple[str, Image.Image]]:
-    """``formulas`` drawn as ``viewer`` draws a PDF page at ``dpi``; keep those that compile and fit ``max_size``."""
-    return _fitting(formulas, viewer_snips(formulas, viewer, dpi, workers=workers), max_size)
-
-
-def web_fits(formulas: list[str], zoom: float, workers: int = 2, max_size: tuple[int, int] = (312, 64)
-             ) -> list[tuple[str, Image.Image]]:
-    """``formulas`` as a web page at ``zoom`` shows MathJax's rendering; keep those MathJax typesets that fit ``max_size``."""
-    return _fitting(formulas, web_snips(formulas, zoom, workers=workers), max_size)
-
-
-def _drawn_fits(name: str, formulas: list[str], workers: int, max_size: tuple[int, int] = (312, 64)
+def _drawn_fits(name: str, formulas: list[str], workers: int, max_size: tuple[int, int] | None = (312, 64)
                 ) -> tuple[list[tuple[str, Image.Image]], str]:
-    """``formulas`` drawn by the PDF viewer or web variant ``name``, those that fit ``max_size``, and how they were drawn."""
+    """``formulas`` drawn by the PDF viewer variant ``name`` (``training.viewer_render``) or the web one (MathJax,
+    ``training.web_render``); those drawn that fit ``max_size`` (None: any size), and how they were drawn."""
     if name in VIEWER_VARIANTS:
         viewer, dpi = VIEWER_VARIANTS[name]
-        return viewer_fits(formulas, viewer, dpi, workers, max_size), f"{viewer}, {dpi} dpi"
+        return _fitting(formulas, viewer_snips(formulas, viewer, dpi, workers=workers), max_size), f"{viewer}, {dpi} dpi"
     zoom = WEB_VARIANTS[name]
-    return web_fits(formulas, zoom, workers, max_size), f"MathJax, zoom {zoom:g}"
+    return _fitting(formulas, web_snips(formulas, zoom, workers=workers), max_size), f"MathJax, zoom {zoom:g}"
 
 
 def _read_lines(path: str) -> set[str]:
@@ -264,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         n_held = len(wide) - len(kept)
         for name in ["wide", *wide_variants]:
             if name in VIEWER_VARIANTS or name in WEB_VARIANTS:  # its own scale: the size limits do not apply
-                fits, how = _drawn_fits(name, kept, args.workers, _ANY_SIZE)
+                fits, how = _drawn_fits(name, kept, args.workers, max_size=None)
                 viewer_rows += fits * args.wide_copies
                 print(f"wide {name} ({how}, {VIEWER_LEVELS} grays): {len(fits)} of {len(kept)} drawn, "
                       f"{args.wide_copies} copies", file=sys.stderr)
