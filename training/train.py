@@ -66,6 +66,7 @@ class TrainConfig:
     augment: bool = True
     freeze_stages: int = 0  # stem + this many ResNet stages keep their weights (fine-tuning on a CPU)
     train_last_blocks: int = 0  # of a frozen last stage, this many last blocks learn all the same
+    freeze_bn: bool = False  # every batch norm of the body keeps its statistics and scale/shift (small batches)
     label_style: str = "as-is"  # training.label_style: spelling the train labels are rewritten to
 
 
@@ -114,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--train-last-blocks", type=int, default=0, metavar="K",
                    help="with --freeze-stages covering the body's last stage: its last K residual blocks learn "
                    "all the same (the body's coarsest features adapt at little cost on a CPU)")
+    p.add_argument("--freeze-bn", action="store_true",
+                   help="every batch norm of the body keeps the statistics and scale/shift it was loaded with, "
+                   "while the convolutions learn: whole-body fine-tuning with small batches (a CPU's 32) "
+                   "without batch-norm statistics drifting away from what the other heads of --init read")
     p.add_argument("--label-style", choices=sorted(LABEL_STYLES), default=TrainConfig.label_style,
                    help="rewrite the train labels to one spelling of identically rendering commands: im2latex = "
                    "the old spellings im2latex mostly uses ({ \\cal L }, { \\bf x }, \\rightarrow, \\leq); "
@@ -162,7 +167,7 @@ class Trainer:
                 val_size=args.val_size, seed=args.seed, augment=not args.no_augment,
                 **given,
                 freeze_stages=args.freeze_stages, label_style=args.label_style,
-                train_last_blocks=args.train_last_blocks,
+                train_last_blocks=args.train_last_blocks, freeze_bn=args.freeze_bn,
             )
         formulas, images = load_samples(args.data, "train", args.limit)
         rewrite = label_style(self.cfg.label_style)
@@ -208,6 +213,8 @@ class Trainer:
             torch.backends.cudnn.benchmark = True  # fixed input geometry: pick the fastest kernels
             torch.backends.cuda.matmul.allow_tf32 = True
         self.frozen = frozen_modules(self.model, self.cfg.freeze_stages, self.cfg.train_last_blocks)
+        if self.cfg.freeze_bn:
+            self.frozen += batch_norms(self.model)
         for m in self.frozen:
             m.requires_grad_(False)
         trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
@@ -454,6 +461,11 @@ def frozen_modules(model: Im2Latex, stages: int, train_last_blocks: int = 0) -> 
             raise ConfigError(f"--train-last-blocks {train_last_blocks}: the last stage has {len(blocks)} blocks")
         frozen = frozen[:-1] + blocks[:-train_last_blocks]
     return frozen
+
+
+def batch_norms(model: Im2Latex) -> list[torch.nn.Module]:
+    """The body's batch norms (for --freeze-bn: kept in eval mode, their scale and shift fixed)."""
+    return [m for m in model.encoder.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
 
 
 def main(argv: list[str] | None = None) -> int:

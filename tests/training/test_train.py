@@ -231,6 +231,26 @@ def test_last_blocks_of_a_frozen_body_learn(pack: Path, tmp_path: Path, capsys: 
     assert "0 or more" in capsys.readouterr().err
 
 
+def test_freeze_bn_keeps_batch_norms_while_convolutions_learn(pack: Path, tmp_path: Path) -> None:
+    init = tmp_path / "init.safetensors"
+    base = train_tiny(init, steps=5)
+    out = tmp_path / "run"
+    args = ["--data", str(pack), "--out", str(out), "--device", "cpu", "--batch-size", "6", "--workers", "0",
+            "--init", str(init), "--freeze-bn", "--no-augment", "--lr", "3e-3", "--warmup-steps", "2",
+            "--max-steps", "4", "--val-every", "100", "--val-size", "6"]
+    assert train_main(args) == 0
+    w = tmp_path / "w.safetensors"
+    export(out, w, "fp32", "last")
+    before, after = base.state_dict, load_checkpoint(w).state_dict
+    norms = [f"encoder.{name}.{p}" for name, m in base.build_model().encoder.named_modules()
+             if isinstance(m, torch.nn.BatchNorm2d) for p in ("weight", "bias", "running_mean", "running_var")]
+    assert norms and all(torch.equal(before[k].float(), after[k].float()) for k in norms)  # statistics and affine
+    assert not torch.equal(before["encoder.body.0.weight"].float(), after["encoder.body.0.weight"].float())  # stem conv
+    convs = [k for k in before if k.startswith("encoder.body.") and k.endswith("conv1.weight")]
+    assert convs and all(not torch.equal(before[k].float(), after[k].float()) for k in convs)
+    assert load_checkpoint(w).provenance["train_config"]["freeze_bn"] is True
+
+
 def test_label_style_rewrites_train_labels_only(tmp_path: Path) -> None:
     d = tmp_path / "pack"
     rows = [(f, draw(f)) for f in [r"\mathcal { L } \to 0", r"x \le 1", r"{ \cal L } \rightarrow 1"]]
