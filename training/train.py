@@ -465,7 +465,7 @@ def frozen_modules(model: Im2Latex, stages: int, train_last_blocks: int = 0) -> 
 
 def batch_norms(model: Im2Latex) -> list[torch.nn.Module]:
     """The body's batch norms (for --freeze-bn: kept in eval mode, their scale and shift fixed)."""
-    return [m for m in model.encoder.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    return [m for m in model.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
 
 
 def main(argv: list[str] | None = None) -> int:
